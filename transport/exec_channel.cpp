@@ -1,0 +1,64 @@
+#include "transport/exec_channel.hpp"
+
+#include <utility>
+
+namespace remex::transport {
+
+const char* to_string(failure_kind k) {
+  switch (k) {
+    case failure_kind::none:
+      return "none";
+    case failure_kind::connect:
+      return "connect";
+    case failure_kind::auth:
+      return "auth";
+    case failure_kind::host_key:
+      return "host_key";
+    case failure_kind::agent:
+      return "agent";
+    case failure_kind::spawn:
+      return "spawn";
+    case failure_kind::lost:
+      return "lost";
+  }
+  return "unknown";
+}
+
+exit_status exit_status::exited_with(int code) {
+  exit_status st;
+  st.kind = kind_t::exited;
+  st.code = code;
+  return st;
+}
+
+exit_status exit_status::killed_by(int signo, bool core) {
+  exit_status st;
+  st.kind = kind_t::signaled;
+  st.signal = signo;
+  st.core_dumped = core;
+  return st;
+}
+
+exit_status exit_status::failed_with(failure_kind k, int code,
+                                     std::string message) {
+  exit_status st;
+  st.kind = kind_t::failed;
+  st.failure = k;
+  st.code = code;
+  st.message = std::move(message);
+  return st;
+}
+
+int exit_status::exit_code() const {
+  switch (kind) {
+    case kind_t::exited:
+      return code;
+    case kind_t::signaled:
+      return 128 + signal;
+    case kind_t::failed:
+      return code;
+  }
+  return 255;
+}
+
+}  // namespace remex::transport
