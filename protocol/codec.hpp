@@ -15,7 +15,8 @@ std::string encode(const frame& f);
 
 // Appends only the head of a data frame carrying len bytes for stream s, so a
 // sender can write the payload straight from its own buffer (writev) without
-// copying it. head + payload is byte-identical to encode(make_data(s, payload)).
+// copying it. head + payload is byte-identical to encode(make_data(s,
+// payload)).
 void encode_data_head(std::uint32_t s, std::size_t len, std::string& out);
 
 // Turns a byte stream, fed in chunks of any size, into frames. Every length is

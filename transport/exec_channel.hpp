@@ -18,17 +18,19 @@ const char* to_string(failure_kind k);
 struct exit_status {
   enum class kind_t { exited, signaled, failed };
   kind_t kind = kind_t::exited;
-  int code = 0;          // exited: exit code; failed: 255 (link/host) or 127/126 (spawn)
-  int signal = 0;        // signaled: signal number
+  int code =
+      0;  // exited: exit code; failed: 255 (link/host) or 127/126 (spawn)
+  int signal = 0;  // signaled: signal number
   bool core_dumped = false;
   failure_kind failure = failure_kind::none;
-  std::string message;   // failed: one line saying what and where
+  std::string message;  // failed: one line saying what and where
 
   static exit_status exited_with(int code);
   static exit_status killed_by(int signo, bool core = false);
   static exit_status failed_with(failure_kind k, int code, std::string message);
 
-  // The process exit code a CLI reports: code, 128+signal, or the failure's code.
+  // The process exit code a CLI reports: code, 128+signal, or the failure's
+  // code.
   int exit_code() const;
 };
 
@@ -44,10 +46,13 @@ class channel_listener {
   // The remote side closed stream s.
   virtual void on_eof(std::uint32_t s) = 0;
   // n bytes previously given to write(s, ...) reached the remote side; the
-  // writer may send that much more (credit for the requester → remote direction).
+  // writer may send that much more (credit for the requester → remote
+  // direction).
   virtual void on_drained(std::uint32_t s, std::size_t n) = 0;
   // Diagnostics from the far side (agent log frames); level as slog levels.
-  virtual void on_log(int level, std::string message) { (void)level, (void)message; }
+  virtual void on_log(int level, std::string message) {
+    (void)level, (void)message;
+  }
   // The command ended or could not run. Always the last call, exactly once.
   virtual void on_exit(exit_status status) = 0;
 };

@@ -12,11 +12,11 @@ namespace remex::transport {
 
 // What to run, exactly as the requester gave it.
 struct command {
-  std::string path;               // looked up in PATH when it has no '/'
-  std::vector<std::string> argv;  // argv[0] included
-  std::vector<std::string> env;   // "K=V", on top of the remote environment
-  std::string cwd;                // empty: the login directory
-  std::vector<std::uint32_t> fds; // extra fds (3 and up), agent backend only
+  std::string path;                // looked up in PATH when it has no '/'
+  std::vector<std::string> argv;   // argv[0] included
+  std::vector<std::string> env;    // "K=V", on top of the remote environment
+  std::string cwd;                 // empty: the login directory
+  std::vector<std::uint32_t> fds;  // extra fds (3 and up), agent backend only
 };
 
 // One connection to one host (or this machine). Thread-safe; never blocks the

@@ -1,0 +1,23 @@
+// Message atoms of the remex actors (CAF 0.17: at most 10 characters).
+#pragma once
+
+#include <caf/atom.hpp>
+
+namespace remex::actors {
+
+using exec_atom = caf::atom_constant<caf::atom("exec")>;
+using chunk_atom = caf::atom_constant<caf::atom("chunk")>;
+using eof_atom = caf::atom_constant<caf::atom("eof")>;
+using credit_atom = caf::atom_constant<caf::atom("credit")>;
+using signal_atom = caf::atom_constant<caf::atom("signal")>;
+using attach_atom = caf::atom_constant<caf::atom("attach")>;
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;
+using deadline_atom = caf::atom_constant<caf::atom("deadline")>;
+using exited_atom = caf::atom_constant<caf::atom("exited")>;
+using drained_atom = caf::atom_constant<caf::atom("drained")>;
+using open_atom = caf::atom_constant<caf::atom("open")>;
+using list_atom = caf::atom_constant<caf::atom("list")>;
+using done_atom = caf::atom_constant<caf::atom("done")>;
+using log_atom = caf::atom_constant<caf::atom("log")>;
+
+}  // namespace remex::actors

@@ -1,0 +1,112 @@
+#include "actors/broker.hpp"
+
+#include <caf/actor_system.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+#include <chrono>
+#include <map>
+
+namespace remex::actors {
+
+namespace {
+
+struct execution {
+  execution_info info;
+  caf::typed_response_promise<outcome> promise;
+  caf::actor_addr supervisor;
+};
+
+struct broker_state {
+  broker_settings settings;
+  std::uint64_t next_id = 1;
+  std::map<std::uint64_t, execution> executions;
+  std::map<std::string, session_actor> sessions;  // by host
+  static inline const char* name = "broker";
+};
+
+using self_ptr = broker_actor::stateful_pointer<broker_state>;
+
+std::int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch())
+      .count();
+}
+
+void complete(self_ptr self, std::uint64_t id, outcome o) {
+  auto i = self->state.executions.find(id);
+  if (i == self->state.executions.end() || i->second.info.state != "running")
+    return;  // answered already: exactly once
+  i->second.info.state = "finished";
+  i->second.info.result = o.to_string();
+  i->second.promise.deliver(std::move(o));
+  // Keep a bounded history for consoles; drop the oldest finished ones.
+  while (self->state.executions.size() > 1000) {
+    auto oldest = self->state.executions.begin();
+    if (oldest->second.info.state == "running") break;
+    self->state.executions.erase(oldest);
+  }
+}
+
+session_actor session_for(self_ptr self, const exec_request& req) {
+  auto key = req.host_label();
+  auto i = self->state.sessions.find(key);
+  if (i != self->state.sessions.end()) return i->second;
+  auto s = spawn_session(self, req, self->state.settings.agent);
+  self->state.sessions.emplace(key, s);
+  return s;
+}
+
+broker_actor::behavior_type broker(self_ptr self, broker_settings settings) {
+  self->state.settings = std::move(settings);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    // A supervisor that died without reporting still owes its requester an
+    // answer.
+    for (auto& [id, ex] : self->state.executions)
+      if (ex.supervisor == dm.source && ex.info.state == "running") {
+        complete(self, id,
+                 outcome::make_failed("lost", 255,
+                                      ex.info.host + ": supervisor failed: " +
+                                          self->system().render(dm.reason)));
+        break;
+      }
+  });
+  return {
+      [self](exec_atom, exec_request& req,
+             endpoints& ends) -> caf::typed_response_promise<outcome> {
+        auto rp = self->make_response_promise<outcome>();
+        auto id = self->state.next_id++;
+        auto& ex = self->state.executions[id];
+        ex.info.id = id;
+        ex.info.host = req.host_label();
+        ex.info.argv = req.argv;
+        ex.info.state = "running";
+        ex.info.started_ms = now_ms();
+        ex.promise = rp;
+        auto requester = caf::actor_cast<caf::actor>(self->current_sender());
+        auto session = session_for(self, req);
+        broker_actor me = self;
+        auto sup = spawn_supervisor(self, id, std::move(req), std::move(ends),
+                                    std::move(requester), session, me,
+                                    self->state.settings.supervision);
+        ex.supervisor = sup.address();
+        return rp;
+      },
+      [self](list_atom) {
+        std::vector<execution_info> rows;
+        for (auto& [id, ex] : self->state.executions) rows.push_back(ex.info);
+        return rows;
+      },
+      [self](done_atom, std::uint64_t id, outcome& o) {
+        complete(self, id, std::move(o));
+      },
+  };
+}
+
+}  // namespace
+
+broker_actor spawn_broker(caf::actor_system& sys, broker_settings settings) {
+  return sys.spawn(broker, std::move(settings));
+}
+
+}  // namespace remex::actors

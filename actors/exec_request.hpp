@@ -1,0 +1,49 @@
+// What a requester asks a broker to run, and where (inspectable, so it can
+// cross the cluster later).
+#pragma once
+
+#include <caf/meta/type_name.hpp>
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace remex::actors {
+
+// How remex reaches a host: everything a session needs to connect.
+struct connect_options {
+  std::vector<std::string> identities;  // -i FILE, repeatable
+  std::string ssh_config;               // -F FILE
+  std::string known_hosts;              // --known-hosts FILE
+  bool accept_new_host_key = false;
+  std::uint32_t connect_timeout_ms = 10000;
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, connect_options& x) {
+  return f(caf::meta::type_name("remex.connect_options"), x.identities,
+           x.ssh_config, x.known_hosts, x.accept_new_host_key,
+           x.connect_timeout_ms);
+}
+
+struct exec_request {
+  std::string target;  // ssh_config alias or [user@]host[:port]; "" = local
+  std::string backend = "agent";  // "agent" or "ssh"
+  std::string path;               // looked up in PATH when it has no '/'
+  std::vector<std::string> argv;  // argv[0] included
+  std::vector<std::string> env;   // "K=V"
+  std::string cwd;
+  std::vector<std::uint32_t> fds;  // extra fds bridged both ways (3 and up)
+  std::uint64_t timeout_ms = 0;    // 0: no deadline
+  connect_options connect;
+
+  // The host as messages name it.
+  std::string host_label() const { return target.empty() ? "local" : target; }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, exec_request& x) {
+  return f(caf::meta::type_name("remex.exec_request"), x.target, x.backend,
+           x.path, x.argv, x.env, x.cwd, x.fds, x.timeout_ms, x.connect);
+}
+
+}  // namespace remex::actors

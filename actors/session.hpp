@@ -1,0 +1,35 @@
+// session: one per host connection. Wraps a transport::session_provider, makes
+// sure the agent is there (agent backend), and opens one exec channel per
+// execution. Connecting happens on the provider's own I/O thread, so the
+// actor never blocks.
+#pragma once
+
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/typed_actor.hpp>
+#include <memory>
+#include <string>
+
+#include "actors/interfaces.hpp"
+#include "transport/session_provider.hpp"
+
+namespace remex::actors {
+
+using listener_ptr = std::shared_ptr<transport::channel_listener>;
+using channel_ptr = std::shared_ptr<transport::exec_channel>;
+
+using session_actor = caf::typed_actor<
+    caf::replies_to<open_atom, exec_request, listener_ptr>::with<channel_ptr>>;
+
+// Where this node finds the agent bundle it runs or ships to hosts.
+struct agent_settings {
+  std::string local_dir;  // folder holding remex-agent and libcbor.so.*
+};
+
+// Spawns the session for req's host (req.target empty: this machine).
+session_actor spawn_session(caf::local_actor* parent, const exec_request& req,
+                            agent_settings agent);
+
+}  // namespace remex::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(remex::actors::listener_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(remex::actors::channel_ptr)

@@ -1,0 +1,123 @@
+#include "actors/stream_pump.hpp"
+
+#include <caf/event_based_actor.hpp>
+#include <caf/local_actor.hpp>
+#include <caf/send.hpp>
+#include <caf/spawn_options.hpp>
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+
+namespace remex::actors {
+
+namespace {
+
+struct output_state {
+  std::uint32_t stream = 0;
+  sink_actor sink;
+  channel_ref_ptr ch;
+  supervisor_actor supervisor;
+  std::uint64_t in_flight = 0;
+  bool closing = false;  // remote EOF seen, or the channel ended
+  bool eof_sent = false;
+  static inline const char* name = "stream_pump.out";
+};
+
+void maybe_close(output_pump_actor::stateful_pointer<output_state> self) {
+  auto& st = self->state;
+  if (!st.closing || st.in_flight > 0 || st.eof_sent) return;
+  st.eof_sent = true;
+  if (!st.sink) {
+    self->send(st.supervisor, done_atom::value, st.stream);
+    self->quit();
+    return;
+  }
+  self->request(st.sink, caf::infinite, eof_atom::value, st.stream)
+      .then(
+          [self](bool) {
+            self->send(self->state.supervisor, done_atom::value,
+                       self->state.stream);
+            self->quit();
+          },
+          [self](caf::error& err) { self->quit(std::move(err)); });
+}
+
+output_pump_actor::behavior_type output_pump(
+    output_pump_actor::stateful_pointer<output_state> self, std::uint32_t s,
+    sink_actor sink, channel_ref_ptr ch, supervisor_actor supervisor) {
+  auto& st = self->state;
+  st.stream = s;
+  st.sink = std::move(sink);
+  st.ch = std::move(ch);
+  st.supervisor = std::move(supervisor);
+  return {
+      [self](chunk_atom, std::string& bytes) {
+        auto n = bytes.size();
+        if (!self->state.sink) {
+          // Nobody asked for this stream: discard, but keep the remote going.
+          self->state.ch->consumed(self->state.stream, n);
+          return;
+        }
+        self->state.in_flight += n;
+        self->request(self->state.sink, caf::infinite, chunk_atom::value,
+                      self->state.stream, std::move(bytes))
+            .then(
+                [self, n](std::uint64_t) {
+                  self->state.in_flight -= n;
+                  self->state.ch->consumed(self->state.stream, n);
+                  maybe_close(self);
+                },
+                // The requester's end is gone: nobody can take the output.
+                [self](caf::error& err) { self->quit(std::move(err)); });
+      },
+      [self](eof_atom) {
+        self->state.closing = true;
+        maybe_close(self);
+      },
+      [self](exited_atom) {
+        self->state.closing = true;
+        maybe_close(self);
+      },
+  };
+}
+
+struct input_state {
+  std::uint32_t stream = 0;
+  channel_ref_ptr ch;
+  caf::actor source;
+  static inline const char* name = "stream_pump.in";
+};
+
+input_pump_actor::behavior_type input_pump(
+    input_pump_actor::stateful_pointer<input_state> self, std::uint32_t s,
+    channel_ref_ptr ch) {
+  self->state.stream = s;
+  self->state.ch = std::move(ch);
+  return {
+      [self](chunk_atom, caf::actor& source, std::string& bytes) {
+        self->state.source = source;
+        self->state.ch->write(self->state.stream, std::move(bytes));
+      },
+      [self](eof_atom) { self->state.ch->close_stream(self->state.stream); },
+      [self](drained_atom, std::uint64_t n) {
+        if (self->state.source)
+          caf::anon_send(self->state.source, credit_atom::value,
+                         self->state.stream, n);
+      },
+  };
+}
+
+}  // namespace
+
+output_pump_actor spawn_output_pump(caf::local_actor* parent, std::uint32_t s,
+                                    sink_actor sink, channel_ref_ptr ch,
+                                    supervisor_actor supervisor) {
+  return parent->spawn<caf::monitored>(output_pump, s, std::move(sink),
+                                       std::move(ch), std::move(supervisor));
+}
+
+input_pump_actor spawn_input_pump(caf::local_actor* parent, std::uint32_t s,
+                                  channel_ref_ptr ch) {
+  return parent->spawn<caf::monitored>(input_pump, s, std::move(ch));
+}
+
+}  // namespace remex::actors

@@ -1,0 +1,130 @@
+#include "tools/remex/local_endpoints.hpp"
+
+#include <poll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <caf/blocking_actor.hpp>
+#include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <cerrno>
+#include <cstring>
+#include <vector>
+
+#include "transport/exec_channel.hpp"
+
+namespace remex::cli {
+
+using namespace remex::actors;
+
+namespace {
+
+// Blocking write of all bytes; handles EINTR and a non-blocking fd.
+bool write_all(int fd, const char* p, size_t n, int& err) {
+  while (n > 0) {
+    auto w = ::write(fd, p, n);
+    if (w > 0) {
+      p += w;
+      n -= static_cast<size_t>(w);
+    } else if (w < 0 && errno == EINTR) {
+      continue;
+    } else if (w < 0 && errno == EAGAIN) {
+      pollfd pfd{fd, POLLOUT, 0};
+      ::poll(&pfd, 1, -1);
+    } else {
+      err = errno;
+      return false;
+    }
+  }
+  return true;
+}
+
+sink_actor::behavior_type fd_sink(sink_actor::pointer self, int fd,
+                                  bool close_at_eof) {
+  return {
+      [=](chunk_atom, std::uint32_t s,
+          const std::string& bytes) -> caf::result<std::uint64_t> {
+        int err = 0;
+        if (!write_all(fd, bytes.data(), bytes.size(), err))
+          return caf::make_error(caf::sec::runtime_error,
+                                 "cannot write stream " + std::to_string(s) +
+                                     " to local fd " + std::to_string(fd) +
+                                     ": " + std::strerror(err));
+        return std::uint64_t{bytes.size()};
+      },
+      [=](eof_atom, std::uint32_t) {
+        if (close_at_eof && ::shutdown(fd, SHUT_WR) != 0) ::close(fd);
+        return true;
+      },
+  };
+}
+
+void fd_source(caf::blocking_actor* self, int fd, std::uint32_t s) {
+  supervisor_actor sup;
+  bool running = true;
+  self->receive([&](attach_atom, supervisor_actor& target) { sup = target; });
+  std::uint64_t in_flight = 0;
+  std::vector<char> buf(64 * 1024);
+  auto handle_credit = [&](credit_atom, std::uint32_t, std::uint64_t n) {
+    in_flight -= std::min(in_flight, n);
+  };
+  while (running) {
+    // Credit and stop requests first; block only while the window is full.
+    if (in_flight >= transport::default_window)
+      self->receive(handle_credit);
+    else
+      self->receive(
+          handle_credit, caf::after(std::chrono::seconds(0)) >> [] {});
+    pollfd pfd{fd, POLLIN, 0};
+    auto rc = ::poll(&pfd, 1, 100);
+    if (rc == 0 || (rc < 0 && errno == EINTR)) continue;
+    auto n = ::read(fd, buf.data(), buf.size());
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
+    if (n <= 0) {
+      self->send(sup, eof_atom::value, s);
+      running = false;
+      break;
+    }
+    in_flight += static_cast<std::uint64_t>(n);
+    self->send(sup, chunk_atom::value, s,
+               std::string(buf.data(), static_cast<size_t>(n)));
+  }
+}
+
+struct relay_state {
+  supervisor_actor sup;
+  std::vector<std::int32_t> held;
+};
+
+caf::behavior signal_relay(caf::stateful_actor<relay_state>* self) {
+  return {
+      [self](attach_atom, supervisor_actor& sup) {
+        self->state.sup = sup;
+        for (auto n : self->state.held) self->send(sup, signal_atom::value, n);
+        self->state.held.clear();
+      },
+      [self](signal_atom, std::int32_t n) {
+        if (self->state.sup)
+          self->send(self->state.sup, signal_atom::value, n);
+        else
+          self->state.held.push_back(n);
+      },
+  };
+}
+
+}  // namespace
+
+sink_actor spawn_fd_sink(caf::actor_system& sys, int fd, bool close_at_eof) {
+  return sys.spawn<caf::detached>(fd_sink, fd, close_at_eof);
+}
+
+caf::actor spawn_fd_source(caf::actor_system& sys, int fd, std::uint32_t s) {
+  return sys.spawn<caf::detached>(fd_source, fd, s);
+}
+
+caf::actor spawn_signal_relay(caf::actor_system& sys) {
+  return sys.spawn(signal_relay);
+}
+
+}  // namespace remex::cli

@@ -1,0 +1,27 @@
+// The CLI's side of an execution: actors that move bytes between this
+// process's file descriptors and the supervisor. Those doing blocking I/O run
+// detached (their own thread), never on the scheduler.
+#pragma once
+
+#include <caf/actor.hpp>
+#include <caf/actor_system.hpp>
+#include <cstdint>
+
+#include "actors/interfaces.hpp"
+
+namespace remex::cli {
+
+// Writes chunks of stream s to fd. Extra fds are shut down (write side) at EOF;
+// stdout and stderr stay open for remex's own last words.
+actors::sink_actor spawn_fd_sink(caf::actor_system& sys, int fd,
+                                 bool close_at_eof);
+
+// Reads fd once attached and feeds stream s, keeping at most one credit
+// window in flight; sends EOF at end of input.
+caf::actor spawn_fd_source(caf::actor_system& sys, int fd, std::uint32_t s);
+
+// Forwards (signal_atom, n) to the supervisor once attached; signals that
+// arrive earlier are held until then.
+caf::actor spawn_signal_relay(caf::actor_system& sys);
+
+}  // namespace remex::cli

@@ -1,0 +1,138 @@
+#include "tools/remex/run_command.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <spdlog/spdlog.h>
+#include <unistd.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <climits>
+#include <cstdio>
+#include <thread>
+
+#include "actors/broker.hpp"
+#include "actors/log.hpp"
+#include "actors/types.hpp"
+#include "tools/remex/local_endpoints.hpp"
+#include "tools/remex/run_options.hpp"
+
+namespace remex::cli {
+
+namespace {
+
+using namespace remex::actors;
+
+const int forwarded_signals[] = {SIGINT,  SIGTERM, SIGHUP,
+                                 SIGQUIT, SIGUSR1, SIGUSR2};
+
+// Blocks the forwarded signals in every thread (call before any thread
+// starts) so that one thread can take them with sigwait.
+sigset_t block_forwarded_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  for (auto s : forwarded_signals) sigaddset(&set, s);
+  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  return set;
+}
+
+std::string agent_dir() {
+  if (auto* env = std::getenv("REMEX_AGENT_DIR"); env && *env) return env;
+  char buf[PATH_MAX];
+  auto n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return ".";
+  std::string exe(buf, static_cast<size_t>(n));
+  return exe.substr(0, exe.rfind('/'));
+}
+
+int access_mode(int fd) {
+  auto fl = ::fcntl(fd, F_GETFL);
+  return fl < 0 ? -1 : (fl & O_ACCMODE);
+}
+
+void report_failure(const exec_request& req, const outcome& o) {
+  auto host = req.host_label();
+  std::string line = o.message;
+  if (line.rfind(host + ":", 0) != 0) line = host + ": " + line;
+  std::fprintf(stderr, "remex: %s\n", line.c_str());
+}
+
+}  // namespace
+
+int run_command(const std::vector<std::string>& args) {
+  std::string error;
+  auto opts = parse_run_options(args, error);
+  if (!opts) {
+    std::fprintf(stderr, "remex: %s\n%s", error.c_str(), run_usage);
+    return 255;
+  }
+  auto& req = opts->request;
+  for (auto fd : opts->pass_fds)
+    if (access_mode(fd) < 0) {
+      std::fprintf(stderr, "remex: --pass-fd %d: fd %d is not open\n", fd, fd);
+      return 255;
+    }
+  spdlog::set_level(spdlog::level::from_str(opts->log_level));
+  ::signal(SIGPIPE, SIG_IGN);
+  auto sigs = block_forwarded_signals();
+
+  caf::actor_system_config cfg;
+  add_message_types(cfg);
+  caf::actor_system sys{cfg};
+  broker_settings settings;
+  settings.agent.local_dir = agent_dir();
+  auto broker = spawn_broker(sys, settings);
+
+  endpoints ends;
+  ends.sinks.emplace(1, spawn_fd_sink(sys, STDOUT_FILENO, false));
+  ends.sinks.emplace(2, spawn_fd_sink(sys, STDERR_FILENO, false));
+  int stdin_fd = STDIN_FILENO;
+  if (opts->stdin_null) stdin_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  ends.sources.push_back(spawn_fd_source(sys, stdin_fd, 0));
+  for (auto fd : opts->pass_fds) {
+    auto mode = access_mode(fd);
+    auto s = static_cast<std::uint32_t>(fd);
+    if (mode == O_WRONLY || mode == O_RDWR)
+      ends.sinks.emplace(s, spawn_fd_sink(sys, fd, true));
+    if (mode == O_RDONLY || mode == O_RDWR)
+      ends.sources.push_back(spawn_fd_source(sys, fd, s));
+  }
+  auto relay = spawn_signal_relay(sys);
+  ends.sources.push_back(relay);
+  // Detached for good: the process ends with _exit below, not by joining.
+  std::thread([sigs, relay] {
+    for (;;) {
+      int signo = 0;
+      if (sigwait(&sigs, &signo) == 0)
+        caf::anon_send(relay, signal_atom::value, std::int32_t{signo});
+    }
+  }).detach();
+
+  int code = 255;
+  caf::scoped_actor self{sys};
+  self->request(broker, caf::infinite, exec_atom::value, req, ends)
+      .receive(
+          [&](const outcome& o) {
+            code = o.exit_code();
+            if (o.kind == outcome::failed && !o.message.empty())
+              report_failure(req, o);
+            else if (o.kind == outcome::timed_out)
+              std::fprintf(
+                  stderr, "remex: %s: timed out after %.3g s%s\n",
+                  req.host_label().c_str(), req.timeout_ms / 1000.0,
+                  o.cleanup_done ? "" : " (remote cleanup not confirmed)");
+          },
+          [&](const caf::error& err) {
+            std::fprintf(stderr, "remex: %s: %s\n", req.host_label().c_str(),
+                         sys.render(err).c_str());
+          });
+  // Every byte of output has been written by the sinks before the outcome
+  // arrived. Readers may sit in poll() on a terminal: end without joining.
+  std::fflush(stdout);
+  std::fflush(stderr);
+  spdlog::shutdown();
+  std::_Exit(code);
+}
+
+}  // namespace remex::cli

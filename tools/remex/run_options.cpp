@@ -1,0 +1,163 @@
+#include "tools/remex/run_options.hpp"
+
+#include <cstdlib>
+
+namespace remex::cli {
+
+const char* run_usage =
+    "usage: remex run [OPTIONS] [--] COMMAND [ARG...]\n"
+    "  -H, --host TARGET          ssh_config alias or [user@]host[:port];\n"
+    "                             without it: this machine (local backend)\n"
+    "  -b, --backend agent|ssh    default agent\n"
+    "  -e, --env KEY=VALUE        repeatable\n"
+    "  -C, --cwd DIR\n"
+    "      --pass-fd N            bridge fd N (N >= 3) to the remote fd N\n"
+    "  -n                         stdin from /dev/null\n"
+    "  -t, --timeout SECONDS      then kill the remote process group, exit "
+    "124\n"
+    "  -i, --identity FILE        -F, --ssh-config FILE   --known-hosts FILE\n"
+    "      --accept-new-host-key  record an unknown host key instead of "
+    "refusing\n"
+    "  -v, --log-level LEVEL      trace, debug, info, warn (default), error\n";
+
+namespace {
+
+struct option_spec {
+  const char* short_name;  // "-H" or nullptr
+  const char* long_name;   // "--host"
+  bool takes_value;
+};
+
+const option_spec specs[] = {
+    {"-H", "--host", true},
+    {"-b", "--backend", true},
+    {"-e", "--env", true},
+    {"-C", "--cwd", true},
+    {nullptr, "--pass-fd", true},
+    {"-n", nullptr, false},
+    {"-t", "--timeout", true},
+    {"-i", "--identity", true},
+    {"-F", "--ssh-config", true},
+    {nullptr, "--known-hosts", true},
+    {nullptr, "--accept-new-host-key", false},
+    {"-v", "--log-level", true},
+};
+
+bool parse_uint(const std::string& s, unsigned long long& out) {
+  if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
+    return false;
+  out = std::strtoull(s.c_str(), nullptr, 10);
+  return true;
+}
+
+// Applies one option; returns an error line, or "" when fine.
+std::string apply(run_options& o, const std::string& name,
+                  const std::string& value) {
+  auto& r = o.request;
+  if (name == "--host") {
+    r.target = value;
+  } else if (name == "--backend") {
+    if (value != "agent" && value != "ssh")
+      return "unknown backend '" + value + "' (want agent or ssh)";
+    r.backend = value;
+  } else if (name == "--env") {
+    if (value.find('=') == std::string::npos || value[0] == '=')
+      return "--env wants KEY=VALUE, got '" + value + "'";
+    r.env.push_back(value);
+  } else if (name == "--cwd") {
+    r.cwd = value;
+  } else if (name == "--pass-fd") {
+    unsigned long long n = 0;
+    if (!parse_uint(value, n) || n < 3 || n > 1023)
+      return "--pass-fd wants a number from 3 to 1023, got '" + value + "'";
+    o.pass_fds.push_back(static_cast<int>(n));
+    r.fds.push_back(static_cast<std::uint32_t>(n));
+  } else if (name == "-n") {
+    o.stdin_null = true;
+  } else if (name == "--timeout") {
+    char* end = nullptr;
+    double secs = std::strtod(value.c_str(), &end);
+    if (value.empty() || *end != '\0' || !(secs > 0) || secs > 1e9)
+      return "--timeout wants a positive number of seconds, got '" + value +
+             "'";
+    r.timeout_ms = static_cast<std::uint64_t>(secs * 1000 + 0.5);
+    if (r.timeout_ms == 0) r.timeout_ms = 1;
+  } else if (name == "--identity") {
+    r.connect.identities.push_back(value);
+  } else if (name == "--ssh-config") {
+    r.connect.ssh_config = value;
+  } else if (name == "--known-hosts") {
+    r.connect.known_hosts = value;
+  } else if (name == "--accept-new-host-key") {
+    r.connect.accept_new_host_key = true;
+  } else if (name == "--log-level") {
+    o.log_level = value;
+  }
+  return "";
+}
+
+}  // namespace
+
+std::optional<run_options> parse_run_options(
+    const std::vector<std::string>& args, std::string& error) {
+  run_options o;
+  size_t i = 0;
+  for (; i < args.size(); ++i) {
+    const auto& a = args[i];
+    if (a == "--") {
+      ++i;
+      break;
+    }
+    if (a.size() < 2 || a[0] != '-')
+      break;  // the command starts here, like ssh: options come first
+    const option_spec* spec = nullptr;
+    std::string value;
+    bool has_value = false;
+    for (auto& s : specs) {
+      if (s.long_name && a.rfind(s.long_name, 0) == 0) {
+        auto len = std::string(s.long_name).size();
+        if (a.size() == len) {
+          spec = &s;
+        } else if (a[len] == '=' && s.takes_value) {
+          spec = &s;
+          value = a.substr(len + 1);
+          has_value = true;
+        }
+      } else if (s.short_name && a.rfind(s.short_name, 0) == 0) {
+        if (a.size() == 2) {
+          spec = &s;
+        } else if (s.takes_value) {
+          spec = &s;
+          value = a.substr(2);
+          has_value = true;
+        }
+      }
+      if (spec) break;
+    }
+    if (!spec) {
+      error = "unknown option '" + a + "'";
+      return std::nullopt;
+    }
+    std::string name = spec->long_name ? spec->long_name : spec->short_name;
+    if (spec->takes_value && !has_value) {
+      if (i + 1 >= args.size()) {
+        error = "option '" + a + "' needs a value";
+        return std::nullopt;
+      }
+      value = args[++i];
+    }
+    if (auto err = apply(o, name, value); !err.empty()) {
+      error = err;
+      return std::nullopt;
+    }
+  }
+  if (i >= args.size()) {
+    error = "no command given";
+    return std::nullopt;
+  }
+  o.request.argv.assign(args.begin() + static_cast<long>(i), args.end());
+  o.request.path = o.request.argv.front();
+  return o;
+}
+
+}  // namespace remex::cli
