@@ -52,7 +52,9 @@ session_actor session_for(self_ptr self, const exec_request& req) {
   auto key = req.host_label();
   auto i = self->state.sessions.find(key);
   if (i != self->state.sessions.end()) return i->second;
-  auto s = spawn_session(self, req, self->state.settings.agent);
+  auto& make = self->state.settings.make_provider;
+  auto provider = make ? make(req) : default_provider(req);
+  auto s = spawn_session(self, std::move(provider), self->state.settings.agent);
   self->state.sessions.emplace(key, s);
   return s;
 }

@@ -3,6 +3,9 @@
 // per host), and answers each requester exactly once with the outcome.
 #pragma once
 
+#include <functional>
+#include <memory>
+
 #include "actors/interfaces.hpp"
 #include "actors/session.hpp"
 #include "actors/supervisor.hpp"
@@ -13,9 +16,19 @@ class actor_system;
 
 namespace remex::actors {
 
+// Makes the transport for a request's host; the default picks the local
+// backend for an empty target and SSH otherwise.
+using provider_factory =
+    std::function<std::shared_ptr<transport::session_provider>(
+        const exec_request&)>;
+
+std::shared_ptr<transport::session_provider> default_provider(
+    const exec_request& req);
+
 struct broker_settings {
   agent_settings agent;
   supervisor_settings supervision;
+  provider_factory make_provider;  // empty: default_provider
 };
 
 broker_actor spawn_broker(caf::actor_system& sys, broker_settings settings);

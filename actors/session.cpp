@@ -5,7 +5,6 @@
 
 #include "protocol/frame.hpp"
 #include "transport/agent_channel.hpp"
-#include "transport/local/local_provider.hpp"
 #include "transport/shell_command.hpp"
 
 namespace remex::actors {
@@ -53,10 +52,10 @@ session_actor::behavior_type session_impl(
 
 }  // namespace
 
-session_actor spawn_session(caf::local_actor* parent, const exec_request& req,
-                            agent_settings agent) {
-  std::shared_ptr<transport::session_provider> provider =
-      transport::make_local_provider();
+session_actor spawn_session(
+    caf::local_actor* parent,
+    std::shared_ptr<transport::session_provider> provider,
+    agent_settings agent) {
   return parent->spawn(session_impl, std::move(provider), std::move(agent));
 }
 

@@ -25,9 +25,11 @@ struct agent_settings {
   std::string local_dir;  // folder holding remex-agent and libcbor.so.*
 };
 
-// Spawns the session for req's host (req.target empty: this machine).
-session_actor spawn_session(caf::local_actor* parent, const exec_request& req,
-                            agent_settings agent);
+// Spawns the session that runs requests over provider.
+session_actor spawn_session(
+    caf::local_actor* parent,
+    std::shared_ptr<transport::session_provider> provider,
+    agent_settings agent);
 
 }  // namespace remex::actors
 

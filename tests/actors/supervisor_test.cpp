@@ -1,0 +1,296 @@
+// The supervisor's life cycle under CAF's deterministic scheduler: every way an
+// execution can end yields exactly one reply, a killed remote process group
+// where needed, and no actor left behind.
+#define CAF_SUITE supervisor
+
+#include "caf/test/dsl.hpp"
+
+#include "actors/broker.hpp"
+#include "actors/types.hpp"
+#include "scripted_transport.hpp"
+
+using namespace remex;
+using namespace remex::actors;
+
+namespace {
+
+struct sink_state {
+  std::shared_ptr<std::map<std::uint32_t, std::string>> got;
+  std::shared_ptr<std::vector<std::uint32_t>> eofs;
+  bool fail = false;
+};
+
+sink_actor::behavior_type recording_sink(
+    sink_actor::stateful_pointer<sink_state> self,
+    std::shared_ptr<std::map<std::uint32_t, std::string>> got,
+    std::shared_ptr<std::vector<std::uint32_t>> eofs, bool fail) {
+  self->state.got = got;
+  self->state.eofs = eofs;
+  self->state.fail = fail;
+  return {
+      [self](chunk_atom, std::uint32_t s,
+             const std::string& bytes) -> caf::result<std::uint64_t> {
+        if (self->state.fail)
+          return caf::make_error(caf::sec::runtime_error, "sink broke");
+        (*self->state.got)[s] += bytes;
+        return std::uint64_t{bytes.size()};
+      },
+      [self](eof_atom, std::uint32_t s) {
+        self->state.eofs->push_back(s);
+        return true;
+      },
+  };
+}
+
+// A requester-side source that remembers the supervisor it is attached to
+// and the credit it gets back.
+struct source_state {
+  supervisor_actor sup;
+  std::uint64_t credit = 0;
+};
+
+caf::behavior capturing_source(caf::stateful_actor<source_state>* self) {
+  return {
+      [self](attach_atom, supervisor_actor& sup) { self->state.sup = sup; },
+      [self](credit_atom, std::uint32_t, std::uint64_t n) {
+        self->state.credit += n;
+      },
+  };
+}
+
+struct config : caf::actor_system_config {
+  config() {
+    remex::actors::add_message_types(*this);
+  }
+};
+
+struct fixture : test_coordinator_fixture<config> {
+  std::shared_ptr<test::scripted_provider> provider =
+      std::make_shared<test::scripted_provider>();
+  std::shared_ptr<std::map<std::uint32_t, std::string>> got =
+      std::make_shared<std::map<std::uint32_t, std::string>>();
+  std::shared_ptr<std::vector<std::uint32_t>> eofs =
+      std::make_shared<std::vector<std::uint32_t>>();
+  broker_actor broker;
+  caf::actor source;
+  size_t baseline = 0;
+
+  fixture() {
+    broker_settings settings;
+    settings.make_provider = [p = provider](const exec_request&) { return p; };
+    settings.supervision.kill_grace = std::chrono::seconds(5);
+    broker = spawn_broker(sys, settings);
+    source = sys.spawn(capturing_source);
+    run();
+  }
+
+  exec_request make_request(std::uint64_t timeout_ms = 0) {
+    exec_request req;
+    req.backend = "ssh";  // the session then hands the provider a command line
+    req.path = "echo";
+    req.argv = {"echo", "hi"};
+    req.timeout_ms = timeout_ms;
+    return req;
+  }
+
+  endpoints make_endpoints(bool failing_sink = false) {
+    endpoints ends;
+    auto sink = sys.spawn(recording_sink, got, eofs, failing_sink);
+    ends.sinks.emplace(1, sink);
+    ends.sinks.emplace(2, sink);
+    ends.sources.push_back(source);
+    return ends;
+  }
+
+  // Starts an execution on behalf of `requester` and runs until the channel
+  // is open; counts the actors alive before, so leaks show.
+  void start(const caf::actor& requester, exec_request req, endpoints ends) {
+    baseline = sys.registry().running();
+    caf::anon_send(requester, exec_atom::value, std::move(req),
+                   std::move(ends));
+    consume_messages();
+    CAF_REQUIRE(provider->listener != nullptr);
+    CAF_REQUIRE(provider->channel != nullptr);
+  }
+
+  void start(exec_request req, endpoints ends) {
+    baseline = sys.registry().running();
+    self->send(broker, exec_atom::value, std::move(req), std::move(ends));
+    consume_messages();
+    CAF_REQUIRE(provider->listener != nullptr);
+    CAF_REQUIRE(provider->channel != nullptr);
+  }
+
+  // Every reply in self's mailbox.
+  std::vector<outcome> replies() {
+    std::vector<outcome> out;
+    bool more = true;
+    while (more)
+      self->receive([&](outcome& o) { out.push_back(std::move(o)); },
+                    caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
+    return out;
+  }
+
+  supervisor_actor attached_supervisor() {
+    return deref<caf::stateful_actor<source_state>>(source).state.sup;
+  }
+};
+
+}  // namespace
+
+CAF_TEST_FIXTURE_SCOPE(supervisor_tests, fixture)
+
+CAF_TEST(normal exit delivers output then exactly one outcome) {
+  start(make_request(), make_endpoints());
+  CAF_CHECK(attached_supervisor() != nullptr);
+  provider->listener->on_data(1, "hello ");
+  provider->listener->on_data(1, "world\n");
+  provider->listener->on_data(2, "warn\n");
+  provider->listener->on_eof(1);
+  provider->listener->on_eof(2);
+  provider->listener->on_exit(transport::exit_status::exited_with(3));
+  consume_messages();
+  CAF_CHECK_EQUAL((*got)[1], "hello world\n");
+  CAF_CHECK_EQUAL((*got)[2], "warn\n");
+  CAF_CHECK_EQUAL(eofs->size(), 2u);
+  // Credit returned for every byte the sink took.
+  CAF_CHECK_EQUAL(provider->channel->credit[1], 12u);
+  CAF_CHECK_EQUAL(provider->channel->credit[2], 5u);
+  auto rs = replies();
+  CAF_REQUIRE_EQUAL(rs.size(), 1u);
+  CAF_CHECK_EQUAL(rs[0].kind, outcome::exited);
+  CAF_CHECK_EQUAL(rs[0].exit_code(), 3);
+  // A late duplicate exit changes nothing and earns no second reply.
+  provider->listener->on_exit(transport::exit_status::exited_with(9));
+  consume_messages();
+  CAF_CHECK(replies().empty());
+  // The supervisor, its pumps and its forwarder are gone; the sinks we
+  // spawned remain until we drop them, plus the host's session.
+  CAF_CHECK_LESS_OR_EQUAL(sys.registry().running(), baseline + 2);
+}
+
+CAF_TEST(signal exit maps to 128 plus N) {
+  start(make_request(), make_endpoints());
+  provider->listener->on_exit(transport::exit_status::killed_by(15));
+  consume_messages();
+  auto rs = replies();
+  CAF_REQUIRE_EQUAL(rs.size(), 1u);
+  CAF_CHECK_EQUAL(rs[0].kind, outcome::signaled);
+  CAF_CHECK_EQUAL(rs[0].exit_code(), 143);
+}
+
+CAF_TEST(input and signals reach the channel and credit comes back) {
+  start(make_request(), make_endpoints());
+  auto sup = attached_supervisor();
+  CAF_REQUIRE(sup != nullptr);
+  caf::send_as(source, sup, chunk_atom::value, std::uint32_t{0},
+               std::string("input bytes"));
+  caf::send_as(source, sup, eof_atom::value, std::uint32_t{0});
+  caf::send_as(source, sup, signal_atom::value, std::int32_t{10});
+  consume_messages();
+  CAF_CHECK_EQUAL(provider->channel->written[0], "input bytes");
+  CAF_REQUIRE_EQUAL(provider->channel->closed.size(), 1u);
+  CAF_CHECK_EQUAL(provider->channel->closed[0], 0u);
+  CAF_REQUIRE_EQUAL(provider->channel->signals.size(), 1u);
+  CAF_CHECK_EQUAL(provider->channel->signals[0], 10);
+  provider->listener->on_drained(0, 11);
+  consume_messages();
+  CAF_CHECK_EQUAL(deref<caf::stateful_actor<source_state>>(source).state.credit,
+                  11u);
+  provider->listener->on_exit(transport::exit_status::exited_with(0));
+  consume_messages();
+  CAF_CHECK_EQUAL(replies().size(), 1u);
+}
+
+CAF_TEST(deadline kills the remote group and reports timed out) {
+  start(make_request(2000), make_endpoints());
+  CAF_CHECK_EQUAL(provider->channel->terminated, 0);
+  trigger_timeout();  // the deadline
+  consume_messages();
+  CAF_CHECK_EQUAL(provider->channel->terminated, 1);
+  CAF_CHECK(replies().empty());  // not before the transport confirms
+  provider->listener->on_exit(transport::exit_status::killed_by(15));
+  consume_messages();
+  auto rs = replies();
+  CAF_REQUIRE_EQUAL(rs.size(), 1u);
+  CAF_CHECK_EQUAL(rs[0].kind, outcome::timed_out);
+  CAF_CHECK(rs[0].cleanup_done);
+  CAF_CHECK_EQUAL(rs[0].exit_code(), 124);
+  CAF_CHECK_LESS_OR_EQUAL(sys.registry().running(), baseline + 2);
+}
+
+CAF_TEST(deadline without confirmation still answers after the grace) {
+  start(make_request(2000), make_endpoints());
+  trigger_timeout();  // the deadline
+  consume_messages();
+  CAF_CHECK(replies().empty());
+  trigger_timeout();  // the kill grace
+  consume_messages();
+  auto rs = replies();
+  CAF_REQUIRE_EQUAL(rs.size(), 1u);
+  CAF_CHECK_EQUAL(rs[0].kind, outcome::timed_out);
+  CAF_CHECK(!rs[0].cleanup_done);
+  CAF_CHECK_LESS_OR_EQUAL(sys.registry().running(), baseline + 2);
+}
+
+CAF_TEST(a failing child stops the execution with an error) {
+  start(make_request(), make_endpoints(true));
+  provider->listener->on_data(1, "nobody can take this");
+  consume_messages();
+  // The pump died with the sink's error: the remote group is killed.
+  CAF_CHECK_EQUAL(provider->channel->terminated, 1);
+  provider->listener->on_exit(transport::exit_status::killed_by(9));
+  consume_messages();
+  auto rs = replies();
+  CAF_REQUIRE_EQUAL(rs.size(), 1u);
+  CAF_CHECK_EQUAL(rs[0].kind, outcome::failed);
+  CAF_CHECK_EQUAL(rs[0].exit_code(), 255);
+  CAF_CHECK(rs[0].message.find("sink broke") != std::string::npos);
+  CAF_CHECK_LESS_OR_EQUAL(sys.registry().running(), baseline + 2);
+}
+
+CAF_TEST(requester death cancels and kills the remote group) {
+  // A requester actor that forwards its exec to the broker, then dies.
+  auto requester = sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    return {
+        [=](exec_atom, exec_request& req, endpoints& ends) {
+          self->send(broker, exec_atom::value, std::move(req),
+                     std::move(ends));
+        },
+        [](const outcome&) {},
+    };
+  });
+  start(requester, make_request(), make_endpoints());
+  CAF_CHECK_EQUAL(provider->channel->terminated, 0);
+  caf::anon_send_exit(requester, caf::exit_reason::kill);
+  consume_messages();
+  CAF_CHECK_EQUAL(provider->channel->terminated, 1);
+  provider->listener->on_exit(transport::exit_status::killed_by(15));
+  consume_messages();
+  // The registry shows the execution as finished, cancelled.
+  self->send(broker, list_atom::value);
+  consume_messages();
+  std::vector<execution_info> rows;
+  self->receive([&](std::vector<execution_info>& xs) { rows = xs; });
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK_EQUAL(rows[0].state, "finished");
+  CAF_CHECK_EQUAL(rows[0].result, "cancelled");
+  CAF_CHECK_LESS_OR_EQUAL(sys.registry().running(), baseline + 2);
+}
+
+CAF_TEST(a transport failure before any output is reported once) {
+  start(make_request(), make_endpoints());
+  provider->listener->on_exit(transport::exit_status::failed_with(
+      transport::failure_kind::connect, 255,
+      "scripted: connection refused"));
+  consume_messages();
+  auto rs = replies();
+  CAF_REQUIRE_EQUAL(rs.size(), 1u);
+  CAF_CHECK_EQUAL(rs[0].kind, outcome::failed);
+  CAF_CHECK_EQUAL(rs[0].failure, "connect");
+  CAF_CHECK_EQUAL(rs[0].exit_code(), 255);
+  // The sinks were told EOF so the requester is not left waiting.
+  CAF_CHECK_EQUAL(eofs->size(), 2u);
+}
+
+CAF_TEST_FIXTURE_SCOPE_END()

@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# remex run vs ssh against the same fixture sshd, measured in one run:
+#   1. stdout throughput of `head -c 1000000000 /dev/zero` (median of N)
+#   2. wall time of `true`, a fresh process each time (median of M)
+# Usage: bench_run.sh [BUILD_DIR]   (default: build). Needs root (fixture).
+set -euo pipefail
+top=$(cd "$(dirname "$0")/../../.." && pwd)
+build=${1:-$top/build}
+remex=$build/bin/remex
+fixture=$top/tests/fixtures/sshd-fixture
+n_tp=${N_THROUGHPUT:-5}
+n_true=${N_TRUE:-30}
+
+dir=$(mktemp -d)
+trap '"$fixture" stop "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
+"$fixture" start "$dir" >/dev/null
+. "$dir/env"
+ssh_cmd=(ssh -F "$FIXTURE_SSH_CONFIG" -o ControlMaster=no fixture)
+remex_agent=("$remex" run -F "$FIXTURE_SSH_CONFIG" -H fixture)
+remex_ssh=("$remex" run -b ssh -F "$FIXTURE_SSH_CONFIG" -H fixture)
+
+median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
+now_ns() { date +%s%N; }
+
+# seconds for one 1 GB read, checking the byte count
+one_gb() {
+  local t0 t1 bytes
+  t0=$(now_ns)
+  bytes=$("$@" head -c 1000000000 /dev/zero | wc -c)
+  t1=$(now_ns)
+  [ "$bytes" = 1000000000 ] || { echo "short read: $bytes" >&2; exit 1; }
+  echo "$(( (t1 - t0) / 1000000 ))"
+}
+
+# median ms of `true`
+wall_true() {
+  for ((i = 0; i < n_true; i++)); do
+    local t0 t1
+    t0=$(now_ns)
+    "$@" true </dev/null
+    t1=$(now_ns)
+    echo "$(( (t1 - t0) / 1000 ))"
+  done | median
+}
+
+echo "remex run vs ssh on one fixture sshd (127.0.0.1:$FIXTURE_PORT), $(nproc) cores"
+cipher=$(ssh -v "${ssh_cmd[@]:1}" true 2>&1 | grep -m1 'kex: server->client cipher' | sed 's/.*cipher: \([^ ]*\).*/\1/')
+echo "ssh negotiated cipher: ${cipher:-unknown}"
+
+declare -A tp
+for who in ssh remex_agent remex_ssh; do
+  declare -n cmd=$who
+  ms=$(for ((i = 0; i < n_tp; i++)); do one_gb "${cmd[@]}"; done | median)
+  tp[$who]=$ms
+  printf '1 GB stdout  %-12s median %6s ms  %7.1f MB/s\n' "$who" "$ms" \
+    "$(echo "1000000000 / ($ms / 1000) / 1000000" | bc -l)"
+done
+printf 'throughput ratio remex(agent)/ssh: %.2f   remex(ssh backend)/ssh: %.2f\n' \
+  "$(echo "${tp[ssh]} / ${tp[remex_agent]}" | bc -l)" \
+  "$(echo "${tp[ssh]} / ${tp[remex_ssh]}" | bc -l)"
+
+declare -A wt
+for who in ssh remex_agent remex_ssh; do
+  declare -n cmd=$who
+  us=$(wall_true "${cmd[@]}")
+  wt[$who]=$us
+  printf 'wall time of true  %-12s median %8.1f ms\n' "$who" "$(echo "$us / 1000" | bc -l)"
+done
+printf 'wall time ratio ssh/remex(agent): %.2f   ssh/remex(ssh backend): %.2f\n' \
+  "$(echo "${wt[ssh]} / ${wt[remex_agent]}" | bc -l)" \
+  "$(echo "${wt[ssh]} / ${wt[remex_ssh]}" | bc -l)"

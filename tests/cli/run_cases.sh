@@ -1,0 +1,97 @@
+# The behaviour of `remex run` that holds for every backend and host. Sourced
+# by the per-backend test scripts with REMEX (a command array prefix, e.g.
+# remex run -H fixture -F cfg) and TAG set; uses lib.sh's assertions.
+# shellcheck shell=bash
+
+run_cases() {
+  local tmp=$1
+  local r=("${REMEX[@]}")
+
+  "${r[@]}" -- true
+  expect_eq "$TAG true exits 0" 0 $?
+  "${r[@]}" -- sh -c 'exit 42'
+  expect_eq "$TAG exit code 42" 42 $?
+  out=$("${r[@]}" -- sh -c 'echo out; echo err >&2' 2>"$tmp/err")
+  expect_eq "$TAG stdout kept apart" "out" "$out"
+  expect_eq "$TAG stderr kept apart" "err" "$(cat "$tmp/err")"
+
+  # Exact argv: no remote shell may reinterpret any of these.
+  local args=("a b" "it's" 'dq"uote' $'new\nline' "ünï©ødé" "" '$HOME' '*' '\back' ' lead')
+  printf '%s\0' "${args[@]}" >"$tmp/want-argv"
+  "${r[@]}" -- printf '%s\0' "${args[@]}" >"$tmp/got-argv"
+  if cmp -s "$tmp/want-argv" "$tmp/got-argv"; then pass "$TAG exact argv"; else
+    fail "$TAG exact argv: $(od -c "$tmp/got-argv" | head -5)"
+  fi
+
+  out=$("${r[@]}" -e REMEX_A=1 -e 'REMEX_B=two words' -- sh -c 'echo "$REMEX_A|$REMEX_B"')
+  expect_eq "$TAG env" "1|two words" "$out"
+
+  out=$("${r[@]}" -C /usr/share -- pwd)
+  expect_eq "$TAG cwd" "/usr/share" "$out"
+  "${r[@]}" -C /nonexistent-remex-dir -- pwd 2>"$tmp/err"
+  expect_eq "$TAG missing cwd exits 127" 127 $?
+  expect_contains "$TAG missing cwd message" "/nonexistent-remex-dir" "$(cat "$tmp/err")"
+
+  "${r[@]}" -- remex-no-such-command-xyz 2>"$tmp/err"
+  expect_eq "$TAG unknown command exits 127" 127 $?
+  expect_contains "$TAG unknown command message" "remex-no-such-command-xyz" "$(cat "$tmp/err")"
+  printf 'x' >"$tmp/not-exec"
+  chmod 644 "$tmp/not-exec"
+  "${r[@]}" -- "$tmp/not-exec" 2>"$tmp/err"
+  expect_eq "$TAG not executable exits 126" 126 $?
+
+  "${r[@]}" -- sh -c 'kill -TERM $$'
+  expect_eq "$TAG death by SIGTERM exits 143" 143 $?
+
+  # Binary stdin round trip, 50 MB, and stdin EOF reaches the command.
+  head -c 50000000 /dev/urandom >"$tmp/in"
+  want=$(sha256sum <"$tmp/in" | cut -d' ' -f1)
+  got=$("${r[@]}" -- cat <"$tmp/in" | sha256sum | cut -d' ' -f1)
+  expect_eq "$TAG 50 MB binary stdin round trip" "$want" "$got"
+  rm -f "$tmp/in"
+
+  got=$("${r[@]}" -- head -c 1000000000 /dev/zero | wc -c)
+  expect_eq "$TAG 1 GB stdout byte count" 1000000000 "$got"
+
+  # A trapping remote script gets the signal remex run receives.
+  for sig in INT TERM HUP USR1; do
+    "${r[@]}" -- sh -c "trap 'echo got $sig; exit 7' $sig; echo ready; while :; do sleep 0.05; done" >"$tmp/sig" &
+    local pid=$!
+    wait_file_has "$tmp/sig" ready 10 || fail "$TAG $sig: remote never ready"
+    kill -"$sig" "$pid"
+    wait "$pid"
+    local rc=$?
+    expect_eq "$TAG SIG$sig forwarded, trap exit code" 7 "$rc"
+    expect_contains "$TAG SIG$sig reached the trap" "got $sig" "$(cat "$tmp/sig")"
+  done
+
+  # Timeout: 124, and the remote process group is gone.
+  local marker="remex-timeout-marker-$$-$TAG"
+  start=$(date +%s%N)
+  "${r[@]}" -t 1 -- sh -c "sleep 30; : $marker" 2>"$tmp/err"
+  expect_eq "$TAG timeout exits 124" 124 $?
+  elapsed=$((($(date +%s%N) - start) / 1000000))
+  [ "$elapsed" -lt 8000 ] && pass "$TAG timeout took ${elapsed} ms" ||
+    fail "$TAG timeout took ${elapsed} ms"
+  wait_gone "$marker" 5 && pass "$TAG timeout killed the remote group" ||
+    fail "$TAG timeout left $(pgrep -af "$marker")"
+
+  # Extra fds, each direction.
+  echo "through fd three" >"$tmp/fd3"
+  out=$("${r[@]}" --pass-fd 3 -- sh -c 'cat <&3' 3<"$tmp/fd3")
+  expect_eq "$TAG --pass-fd 3 requester to remote" "through fd three" "$out"
+  "${r[@]}" --pass-fd 4 -- sh -c 'echo back on four >&4' 4>"$tmp/fd4"
+  expect_eq "$TAG --pass-fd 4 remote to requester" "back on four" "$(cat "$tmp/fd4")"
+
+  # SIGKILL of remex itself leaves no remote process behind. Only the agent
+  # can promise that: a plain exec channel has no one left to kill the group.
+  [ "${ORPHAN_GUARD:-yes}" = yes ] || return 0
+  marker="remex-kill-marker-$$-$TAG"
+  "${r[@]}" -- sh -c "echo ready; sleep 300; : $marker" >"$tmp/k" &
+  pid=$!
+  wait_file_has "$tmp/k" ready 10 || fail "$TAG kill: remote never ready"
+  kill -KILL "$pid"
+  wait "$pid" 2>/dev/null
+  wait_gone "$marker" 10 && pass "$TAG SIGKILL of remex leaves no remote process" ||
+    fail "$TAG SIGKILL of remex left $(pgrep -af "$marker")"
+}

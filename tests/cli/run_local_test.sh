@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# `remex run` on the embedded default (local backend), agent and ssh modes.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+remex=${1:?usage: run_local_test.sh PATH/TO/remex}
+. "$here/lib.sh"
+. "$here/run_cases.sh"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+
+REMEX=("$remex" run) TAG=local-agent run_cases "$tmp"
+REMEX=("$remex" run -b ssh) TAG=local-sh ORPHAN_GUARD=no run_cases "$tmp"
+
+"$remex" run --bogus -- true 2>"$tmp/err"
+expect_eq "usage error exits 255" 255 $?
+expect_contains "usage error names the option" "--bogus" "$(cat "$tmp/err")"
+finish
