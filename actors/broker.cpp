@@ -76,6 +76,8 @@ broker_actor::behavior_type broker(self_ptr self, broker_settings settings) {
   return {
       [self](exec_atom, exec_request& req,
              endpoints& ends) -> caf::typed_response_promise<outcome> {
+        // Before make_response_promise, which takes over the sender.
+        auto requester = caf::actor_cast<caf::actor>(self->current_sender());
         auto rp = self->make_response_promise<outcome>();
         auto id = self->state.next_id++;
         auto& ex = self->state.executions[id];
@@ -85,7 +87,6 @@ broker_actor::behavior_type broker(self_ptr self, broker_settings settings) {
         ex.info.state = "running";
         ex.info.started_ms = now_ms();
         ex.promise = rp;
-        auto requester = caf::actor_cast<caf::actor>(self->current_sender());
         auto session = session_for(self, req);
         broker_actor me = self;
         auto sup = spawn_supervisor(self, id, std::move(req), std::move(ends),

@@ -138,12 +138,19 @@ supervisor_actor::behavior_type supervisor(self_ptr self, std::uint64_t id,
       stop(self, outcome{outcome::cancelled});
       return;
     }
+    // A dead output pump will never report its stream done.
+    for (auto i = st.outputs.begin(); i != st.outputs.end(); ++i)
+      if (i->second.address() == dm.source) {
+        st.open_outputs.erase(i->first);
+        break;
+      }
     if (dm.reason && dm.reason != caf::exit_reason::user_shutdown &&
         !st.finished)
       stop(self, outcome::make_failed("lost", 255,
                                       st.req.host_label() +
                                           ": an execution actor failed: " +
                                           self->system().render(dm.reason)));
+    maybe_finish(self);
   });
   start(self, std::move(session));
   return {
