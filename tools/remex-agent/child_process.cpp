@@ -1,0 +1,187 @@
+#include "tools/remex-agent/child_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <array>
+#include <cerrno>
+#include <cstring>
+
+#include "tools/remex-agent/env_policy.hpp"
+#include "tools/remex-agent/path_enum.hpp"
+
+namespace remex::agent {
+
+namespace {
+
+// execvp's rules, but with the command's PATH rather than the agent's:
+// the first executable wins; a match without permission is remembered.
+bool resolve(const spawn_spec& spec, std::string& out, int& err) {
+  if (spec.path.find('/') != std::string::npos) {
+    out = spec.path;
+    return true;
+  }
+  const char* path = env_lookup(spec.env, "PATH");
+  bool denied = false;
+  for (auto& dir : split_path(path ? path : "/usr/local/bin:/usr/bin:/bin")) {
+    auto candidate = dir + "/" + spec.path;
+    struct stat st;
+    if (::stat(candidate.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
+    if (::access(candidate.c_str(), X_OK) == 0) {
+      out = candidate;
+      return true;
+    }
+    denied = true;
+  }
+  err = denied ? EACCES : ENOENT;
+  return false;
+}
+
+struct child_error {
+  int stage;  // 1 chdir, 2 exec
+  int err;
+};
+
+[[noreturn]] void report_and_exit(int fd, int stage) {
+  child_error e{stage, errno};
+  auto rc = ::write(fd, &e, sizeof e);
+  (void)rc;
+  ::_exit(127);
+}
+
+void close_pair(int p[2]) {
+  for (int i = 0; i < 2; ++i)
+    if (p[i] >= 0) ::close(p[i]);
+}
+
+}  // namespace
+
+bool spawn_child(const spawn_spec& spec, child_process& child,
+                 spawn_failure& failure) {
+  if (spec.path.empty()) {
+    failure = {127, "exec: empty command path"};
+    return false;
+  }
+  if (!spec.cwd.empty()) {
+    struct stat st;
+    const char* why = nullptr;
+    if (::stat(spec.cwd.c_str(), &st) != 0)
+      why = std::strerror(errno);
+    else if (!S_ISDIR(st.st_mode))
+      why = "Not a directory";
+    if (why) {
+      failure = {127, "cannot change to directory '" + spec.cwd + "': " + why};
+      return false;
+    }
+  }
+  std::string resolved;
+  int err = 0;
+  if (!resolve(spec, resolved, err)) {
+    if (err == EACCES)
+      failure = {126, spec.path + ": permission denied"};
+    else
+      failure = {127, spec.path + ": command not found"};
+    return false;
+  }
+  // Our ends are CLOEXEC; the child's ends become 0/1/2/N by dup2.
+  int in[2] = {-1, -1}, out[2] = {-1, -1}, err_p[2] = {-1, -1},
+      status[2] = {-1, -1};
+  std::vector<std::array<int, 2>> socks(spec.fds.size(), {-1, -1});
+  bool ok = ::pipe2(in, O_CLOEXEC) == 0 && ::pipe2(out, O_CLOEXEC) == 0 &&
+            ::pipe2(err_p, O_CLOEXEC) == 0 && ::pipe2(status, O_CLOEXEC) == 0;
+  for (auto& s : socks)
+    ok = ok &&
+         ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s.data()) == 0;
+  if (!ok) {
+    failure = {127,
+               std::string("cannot create pipes: ") + std::strerror(errno)};
+    for (auto* p : {in, out, err_p, status}) close_pair(p);
+    for (auto& s : socks) close_pair(s.data());
+    return false;
+  }
+  ::fcntl(out[1], F_SETPIPE_SZ, 1 << 20);
+  std::vector<char*> argv, envp;
+  for (auto& a : spec.argv) argv.push_back(const_cast<char*>(a.c_str()));
+  if (argv.empty()) argv.push_back(const_cast<char*>(spec.path.c_str()));
+  argv.push_back(nullptr);
+  for (auto& e : spec.env) envp.push_back(const_cast<char*>(e.c_str()));
+  envp.push_back(nullptr);
+  int max_target = 2;
+  for (auto fd : spec.fds)
+    max_target = std::max<int>(max_target, static_cast<int>(fd));
+
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::setpgid(0, 0);
+    // Should the agent be killed outright, the command does not run on.
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
+    // Lift every source above all targets first, so no dup2 clobbers a
+    // source that is still needed.
+    std::vector<std::pair<int, int>> moves = {
+        {in[0], 0}, {out[1], 1}, {err_p[1], 2}};
+    for (size_t i = 0; i < spec.fds.size(); ++i)
+      moves.emplace_back(socks[i][1], static_cast<int>(spec.fds[i]));
+    for (auto& m : moves) {
+      m.first = ::fcntl(m.first, F_DUPFD_CLOEXEC, max_target + 1);
+      if (m.first < 0) report_and_exit(status[1], 2);
+    }
+    for (auto& m : moves)
+      if (::dup2(m.first, m.second) < 0) report_and_exit(status[1], 2);
+    if (!spec.cwd.empty() && ::chdir(spec.cwd.c_str()) != 0)
+      report_and_exit(status[1], 1);
+    ::execve(resolved.c_str(), argv.data(), envp.data());
+    report_and_exit(status[1], 2);
+  }
+  auto fork_errno = errno;
+  ::close(in[0]);
+  ::close(out[1]);
+  ::close(err_p[1]);
+  ::close(status[1]);
+  for (auto& s : socks) ::close(s[1]);
+  auto close_ours = [&] {
+    for (int fd : {in[1], out[0], err_p[0], status[0]}) ::close(fd);
+    for (auto& s : socks) ::close(s[0]);
+  };
+  if (pid < 0) {
+    close_ours();
+    failure = {127, std::string("cannot fork: ") + std::strerror(fork_errno)};
+    return false;
+  }
+  // Also in the parent: no race between setpgid and a signal to the group.
+  ::setpgid(pid, pid);
+  child_error e{0, 0};
+  ssize_t n;
+  do n = ::read(status[0], &e, sizeof e);
+  while (n < 0 && errno == EINTR);
+  if (n == static_cast<ssize_t>(sizeof e)) {
+    ::waitpid(pid, nullptr, 0);
+    close_ours();
+    if (e.stage == 1)
+      failure = {127, "cannot change to directory '" + spec.cwd +
+                          "': " + std::strerror(e.err)};
+    else if (e.err == ENOENT)
+      failure = {127, resolved + ": " + std::strerror(e.err)};
+    else
+      failure = {126, resolved + ": " + std::strerror(e.err)};
+    return false;
+  }
+  ::close(status[0]);
+  child.pid = pid;
+  child.stdin_fd = in[1];
+  child.stdout_fd = out[0];
+  child.stderr_fd = err_p[0];
+  for (size_t i = 0; i < spec.fds.size(); ++i)
+    child.extra[spec.fds[i]] = socks[i][0];
+  return true;
+}
+
+}  // namespace remex::agent

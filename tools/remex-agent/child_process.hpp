@@ -1,0 +1,39 @@
+// Starting the command: PATH lookup in the command's own environment, a new
+// process group, pipes for 0/1/2 and a socketpair for every extra fd.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace remex::agent {
+
+struct spawn_spec {
+  std::string path;
+  std::vector<std::string> argv;
+  std::vector<std::string> env;  // final "K=V" list
+  std::string cwd;
+  std::vector<std::uint32_t> fds;
+};
+
+struct child_process {
+  pid_t pid = -1;  // also its process group id
+  int stdin_fd = -1;
+  int stdout_fd = -1;
+  int stderr_fd = -1;
+  std::map<std::uint32_t, int> extra;  // fd number → our socket end
+};
+
+struct spawn_failure {
+  int exit_code = 0;  // 127 not found / bad cwd, 126 not executable
+  std::string message;
+};
+
+// On success fills child and returns true; otherwise fills failure.
+bool spawn_child(const spawn_spec& spec, child_process& child,
+                 spawn_failure& failure);
+
+}  // namespace remex::agent

@@ -1,0 +1,69 @@
+#include "tools/remex-agent/env_policy.hpp"
+
+#include <fnmatch.h>
+#include <regex.h>
+
+namespace remex::agent {
+
+bool env_pattern_matches(const std::string& pattern, const std::string& name) {
+  if (pattern.size() >= 2 && pattern.front() == '/' && pattern.back() == '/') {
+    regex_t re;
+    auto expr = pattern.substr(1, pattern.size() - 2);
+    if (regcomp(&re, expr.c_str(), REG_EXTENDED | REG_NOSUB) != 0) return false;
+    bool hit = regexec(&re, name.c_str(), 0, nullptr, 0) == 0;
+    regfree(&re);
+    return hit;
+  }
+  return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
+}
+
+namespace {
+
+bool any_matches(const std::vector<std::string>& patterns,
+                 const std::string& name) {
+  for (auto& p : patterns)
+    if (env_pattern_matches(p, name)) return true;
+  return false;
+}
+
+std::string key_of(const std::string& kv) {
+  return kv.substr(0, kv.find('='));
+}
+
+}  // namespace
+
+std::vector<std::string> child_environment(
+    char** environ_vars, const protocol::agent_config& cfg,
+    const std::vector<std::string>& overrides) {
+  std::vector<std::string> out;
+  for (char** e = environ_vars; e && *e; ++e) {
+    std::string kv = *e;
+    auto name = key_of(kv);
+    if (!cfg.env_keep.empty() && !any_matches(cfg.env_keep, name)) continue;
+    if (any_matches(cfg.env_remove, name)) continue;
+    out.push_back(std::move(kv));
+  }
+  for (auto& kv : overrides) {
+    auto name = key_of(kv);
+    bool replaced = false;
+    for (auto& existing : out)
+      if (key_of(existing) == name) {
+        existing = kv;
+        replaced = true;
+        break;
+      }
+    if (!replaced) out.push_back(kv);
+  }
+  return out;
+}
+
+const char* env_lookup(const std::vector<std::string>& env,
+                       const std::string& key) {
+  for (auto& kv : env)
+    if (kv.size() > key.size() && kv[key.size()] == '=' &&
+        kv.compare(0, key.size(), key) == 0)
+      return kv.c_str() + key.size() + 1;
+  return nullptr;
+}
+
+}  // namespace remex::agent

@@ -1,0 +1,26 @@
+// Which of the agent's own environment variables the command inherits.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "protocol/frame.hpp"
+
+namespace remex::agent {
+
+// True when name matches pattern: a glob (fnmatch), or a POSIX extended
+// regex when written between slashes ("/^LC_/"). A bad regex matches nothing.
+bool env_pattern_matches(const std::string& pattern, const std::string& name);
+
+// environ filtered by cfg (keep first: when env_keep is non-empty only
+// matching names stay; then env_remove drops), then overrides ("K=V") on top:
+// the request wins.
+std::vector<std::string> child_environment(
+    char** environ_vars, const protocol::agent_config& cfg,
+    const std::vector<std::string>& overrides);
+
+// The value of key in a "K=V" list, or nullptr.
+const char* env_lookup(const std::vector<std::string>& env,
+                       const std::string& key);
+
+}  // namespace remex::agent

@@ -1,0 +1,59 @@
+#include "tools/remex-agent/path_enum.hpp"
+
+#include <dirent.h>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <set>
+
+namespace remex::agent {
+
+std::vector<std::string> split_path(const std::string& path) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  for (;;) {
+    auto colon = path.find(':', start);
+    auto part = path.substr(start, colon - start);
+    out.push_back(part.empty() ? "." : part);
+    if (colon == std::string::npos) break;
+    start = colon + 1;
+  }
+  return out;
+}
+
+protocol::path_info enumerate_executables(
+    const std::vector<std::string>& dirs) {
+  protocol::path_info info;
+  std::set<std::string> seen;
+  for (auto& dir : dirs) {
+    DIR* d = ::opendir(dir.c_str());
+    if (!d) continue;
+    std::vector<std::string> names;
+    while (auto* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name != "." && name != "..") names.push_back(std::move(name));
+    }
+    ::closedir(d);
+    std::sort(names.begin(), names.end());
+    for (auto& name : names) {
+      if (seen.count(name)) continue;
+      auto full = dir + "/" + name;
+      struct stat st;
+      if (::stat(full.c_str(), &st) != 0 || !S_ISREG(st.st_mode) ||
+          (st.st_mode & 0111) == 0)
+        continue;
+      seen.insert(name);
+      protocol::path_entry pe;
+      pe.name = name;
+      pe.path = full;
+      pe.mode = st.st_mode;
+      pe.size = st.st_size;
+      pe.mtime = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 +
+                 st.st_mtim.tv_nsec;
+      info.entries.push_back(std::move(pe));
+    }
+  }
+  return info;
+}
+
+}  // namespace remex::agent
