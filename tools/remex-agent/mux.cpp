@@ -109,6 +109,9 @@ class mux {
 
   // Returns false when the link dropped.
   bool poll_once() {
+    // Frames that arrived with the exec frame (or before the child's input
+    // queue had room) are still in the decoder: handle them before waiting.
+    if (!handle_frames()) return false;
     std::vector<pollfd> fds;
     std::vector<std::uint32_t> which;  // stream per entry; special below
     constexpr std::uint32_t agent_in = 0xFFFFFFF0, agent_out = 0xFFFFFFF1,
@@ -164,7 +167,7 @@ class mux {
 
   bool handle_frames() {
     frame f;
-    for (;;) {
+    while (queued_to_child() < window) {
       auto st = io_.decoder.next(f);
       if (st == protocol::frame_decoder::status::need_more) return true;
       if (st == protocol::frame_decoder::status::error) {
@@ -174,6 +177,7 @@ class mux {
       }
       handle(f);
     }
+    return true;
   }
 
   void handle(frame& f) {

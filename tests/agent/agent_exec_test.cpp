@@ -1,0 +1,234 @@
+// Running commands through the agent: bytes, streams, exit codes, extra fds,
+// environment policy, cwd and the ways a start can fail.
+#define CAF_SUITE agent_exec
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <random>
+#include <sstream>
+
+#include "agent_driver.hpp"
+#include "caf/test/unit_test.hpp"
+
+using namespace remex;
+using remex::test::agent_driver;
+
+namespace {
+
+std::string random_bytes(std::size_t n, unsigned seed) {
+  std::mt19937 gen(seed);
+  std::string out(n, '\0');
+  for (auto& c : out) c = static_cast<char>(gen() & 0xFF);
+  return out;
+}
+
+void send_input(agent_driver& a, std::uint32_t s, const std::string& bytes,
+                std::size_t chunk = 64 * 1024) {
+  for (std::size_t off = 0; off < bytes.size(); off += chunk)
+    a.send(protocol::make_data(s, bytes.substr(off, chunk)));
+  a.send(protocol::make_eof(s));
+}
+
+protocol::frame exec_frame(std::string path, std::vector<std::string> argv) {
+  protocol::frame f;
+  f.t = protocol::frame_type::exec;
+  protocol::exec_msg x;
+  x.path = std::move(path);
+  x.argv = std::move(argv);
+  f.x = std::move(x);
+  return f;
+}
+
+}  // namespace
+
+CAF_TEST(cat round trip of random bytes keeps every byte) {
+  agent_driver a;
+  auto input = random_bytes(6 * 1024 * 1024 + 123, 7);
+  a.send_exec("cat", {"cat"});
+  send_input(a, 0, input);
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK_EQUAL(a.data[1].size(), input.size());
+  CAF_CHECK(a.data[1] == input);
+  CAF_CHECK(a.data[2].empty());
+  CAF_CHECK(a.eofs.count(1) == 1 && a.eofs.count(2) == 1);
+  CAF_CHECK_EQUAL(*a.exit_code, 0);
+  CAF_CHECK(a.order.back() == protocol::frame_type::exit);
+  CAF_CHECK(a.errors.empty());
+}
+
+CAF_TEST(echo prints its arguments exactly) {
+  agent_driver a;
+  a.send_exec("echo", {"echo", "hello", "world"});
+  a.send(protocol::make_eof(0));
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK_EQUAL(a.data[1], "hello world\n");
+  CAF_CHECK_EQUAL(*a.exit_code, 0);
+}
+
+CAF_TEST(binary stdin with NUL bytes and no newline comes back unchanged) {
+  agent_driver a;
+  std::string input("a\0b\0\xff\n\r\0", 8);
+  a.send_exec("/bin/cat", {"cat"});
+  send_input(a, 0, input);
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK(a.data[1] == input);
+}
+
+CAF_TEST(stdout and stderr stay apart) {
+  agent_driver a;
+  a.send_exec("/bin/sh",
+              {"sh", "-c", "printf out1; printf err1 >&2; printf out2"});
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK_EQUAL(a.data[1], "out1out2");
+  CAF_CHECK_EQUAL(a.data[2], "err1");
+}
+
+CAF_TEST(exit codes are reported) {
+  for (int code : {0, 42}) {
+    agent_driver a;
+    a.send_exec("sh", {"sh", "-c", "exit " + std::to_string(code)});
+    CAF_REQUIRE(a.run_to_end());
+    CAF_CHECK_EQUAL(*a.exit_code, code);
+    CAF_CHECK(WIFEXITED(a.wait_agent()) && WEXITSTATUS(a.wait_agent()) == 0);
+  }
+}
+
+CAF_TEST(extra fds 3 and 4 carry data both ways) {
+  agent_driver a;
+  // 3 → 4, then a reply on 3, then 4 → 3.
+  a.send_exec("/bin/sh",
+              {"sh", "-c", "cat <&3 >&4; printf three >&3; cat <&4 >&3"},
+              {3, 4});
+  a.send(protocol::make_eof(0));
+  a.send(protocol::make_data(3, "to3"));
+  a.send(protocol::make_eof(3));
+  a.send(protocol::make_data(4, "to4"));
+  a.send(protocol::make_eof(4));
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK_EQUAL(a.data[4], "to3");
+  CAF_CHECK_EQUAL(a.data[3], "threeto4");
+  CAF_CHECK(a.eofs.count(3) == 1 && a.eofs.count(4) == 1);
+  CAF_CHECK_EQUAL(*a.exit_code, 0);
+}
+
+CAF_TEST(the child sees eof on an extra fd when the peer closes it) {
+  agent_driver a;
+  a.send_exec("/bin/sh", {"sh", "-c", "wc -c <&5"}, {5});
+  a.send(protocol::make_data(5, "12345678"));
+  a.send(protocol::make_eof(5));
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK_EQUAL(a.data[1], "8\n");
+}
+
+CAF_TEST(
+    env policy keeps and removes by glob and regex then applies the request) {
+  agent_driver a({{"PATH=/usr/bin:/bin", "FOO_A=1", "FOO_B=2", "BAR=3",
+                   "KEEP_ME=4", "XKEEP_NOT=5"}});
+  protocol::frame cfg;
+  cfg.t = protocol::frame_type::config;
+  protocol::agent_config c;
+  c.env_keep = {"FOO_*", "/^KEEP_/", "PATH"};
+  c.env_remove = {"FOO_B"};
+  cfg.cfg = c;
+  a.send(cfg);
+  auto ex = exec_frame("env", {"env"});
+  ex.x->env = {"NEW=5", "FOO_A=override"};
+  a.send(ex);
+  CAF_REQUIRE(a.run_to_end());
+  std::set<std::string> lines;
+  std::istringstream in(a.data[1]);
+  for (std::string l; std::getline(in, l);) lines.insert(l);
+  std::set<std::string> want{"PATH=/usr/bin:/bin", "FOO_A=override",
+                             "KEEP_ME=4", "NEW=5"};
+  CAF_CHECK_EQUAL(lines, want);
+}
+
+CAF_TEST(env remove works without keep) {
+  agent_driver a({{"PATH=/usr/bin:/bin", "SECRET_TOKEN=x", "HOME=/root"}});
+  protocol::frame cfg;
+  cfg.t = protocol::frame_type::config;
+  protocol::agent_config c;
+  c.env_remove = {"/TOKEN$/"};
+  cfg.cfg = c;
+  a.send(cfg);
+  a.send(exec_frame("env", {"env"}));
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK(a.data[1].find("SECRET_TOKEN") == std::string::npos);
+  CAF_CHECK(a.data[1].find("HOME=/root\n") != std::string::npos);
+}
+
+CAF_TEST(cwd is honoured) {
+  agent_driver a;
+  auto ex = exec_frame("pwd", {"pwd"});
+  ex.x->cwd = "/usr/share";
+  a.send(ex);
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK_EQUAL(a.data[1], "/usr/share\n");
+}
+
+CAF_TEST(a command that is not found exits 127 with a message) {
+  agent_driver a;
+  a.send_exec("no-such-command-xyz", {"no-such-command-xyz"});
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK_EQUAL(*a.exit_code, 127);
+  CAF_REQUIRE_EQUAL(a.errors.size(), 1u);
+  CAF_CHECK(a.errors[0].find("no-such-command-xyz") != std::string::npos);
+  CAF_CHECK(a.errors[0].find("not found") != std::string::npos);
+}
+
+CAF_TEST(an absolute path that does not exist exits 127) {
+  agent_driver a;
+  a.send_exec("/nonexistent/tool", {"tool"});
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK_EQUAL(*a.exit_code, 127);
+  CAF_REQUIRE_EQUAL(a.errors.size(), 1u);
+  CAF_CHECK(a.errors[0].find("/nonexistent/tool") != std::string::npos);
+}
+
+CAF_TEST(a file that is not executable exits 126) {
+  auto dir = test::make_temp_dir();
+  auto file = dir + "/script";
+  std::ofstream(file) << "#!/bin/sh\necho hi\n";
+  ::chmod(file.c_str(), 0644);
+  // Through PATH as well as by path.
+  for (std::string path : {file, std::string("script")}) {
+    agent_driver a;
+    auto ex = exec_frame(path, {"script"});
+    ex.x->env = {"PATH=" + dir};
+    a.send(ex);
+    CAF_REQUIRE(a.run_to_end());
+    CAF_CHECK_EQUAL(*a.exit_code, 126);
+    CAF_REQUIRE_EQUAL(a.errors.size(), 1u);
+    CAF_CHECK(a.errors[0].find("script") != std::string::npos);
+  }
+  std::remove(file.c_str());
+  ::rmdir(dir.c_str());
+}
+
+CAF_TEST(a cwd that does not exist exits 127 naming it) {
+  agent_driver a;
+  auto ex = exec_frame("true", {"true"});
+  ex.x->cwd = "/no/such/dir-abc";
+  a.send(ex);
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK_EQUAL(*a.exit_code, 127);
+  CAF_REQUIRE_EQUAL(a.errors.size(), 1u);
+  CAF_CHECK(a.errors[0].find("/no/such/dir-abc") != std::string::npos);
+}
+
+CAF_TEST(PATH lookup uses the command environment) {
+  auto dir = test::make_temp_dir();
+  auto file = dir + "/only-here";
+  std::ofstream(file) << "#!/bin/sh\necho found-me\n";
+  ::chmod(file.c_str(), 0755);
+  agent_driver a;
+  auto ex = exec_frame("only-here", {"only-here"});
+  ex.x->env = {"PATH=/usr/bin:/bin:" + dir};
+  a.send(ex);
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK_EQUAL(a.data[1], "found-me\n");
+  std::remove(file.c_str());
+  ::rmdir(dir.c_str());
+}
