@@ -1,0 +1,30 @@
+// Opening one authenticated libssh session: config, TCP, key exchange, the
+// strict host key check and public key authentication. Blocking, so it runs
+// on a connector thread; the session then moves to the provider's I/O thread.
+#pragma once
+
+#include <libssh/libssh.h>
+
+#include <string>
+
+#include "transport/exec_channel.hpp"
+#include "transport/ssh/ssh_target.hpp"
+
+namespace remex::transport {
+
+struct connect_result {
+  ssh_session session = nullptr;  // connected and authenticated, or null
+  exit_status failure;            // when session is null
+};
+
+// display names the host in messages, as the user wrote it.
+connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
+                           const std::string& display);
+
+// OpenSSH-style strictness: known key → ok; changed or unknown → a failure
+// naming the host and known_hosts file (and line, when it can be found),
+// unless opts.accept_new_host_key and the host is merely unknown.
+bool check_host_key(ssh_session s, const ssh_options& opts,
+                    const std::string& display, exit_status& failure);
+
+}  // namespace remex::transport
