@@ -86,6 +86,11 @@ void agent_driver::close_input() {
   close_when_sent_ = true;
 }
 
+void agent_driver::close_output() {
+  if (out_fd_ >= 0) ::close(out_fd_);
+  out_fd_ = -1;
+}
+
 void agent_driver::handle(protocol::frame& f) {
   order.push_back(f.t);
   switch (f.t) {

@@ -31,6 +31,8 @@ class agent_driver {
                  std::vector<std::uint32_t> fds = {});
   // Closes the agent's stdin once what is queued has been written.
   void close_input();
+  // Stops listening: the agent's next write to stdout fails with EPIPE.
+  void close_output();
 
   // Moves bytes until done() holds or timeout_ms passed; false on timeout.
   bool pump_until(const std::function<bool()>& done, int timeout_ms = 20000);

@@ -150,13 +150,16 @@ CAF_TEST(env remove works without keep) {
   protocol::frame cfg;
   cfg.t = protocol::frame_type::config;
   protocol::agent_config c;
-  c.env_remove = {"/TOKEN$/"};
+  c.env_remove = {"/TOKEN$/", "/[unclosed/"};
   cfg.cfg = c;
   a.send(cfg);
   a.send(exec_frame("env", {"env"}));
   CAF_REQUIRE(a.run_to_end());
   CAF_CHECK(a.data[1].find("SECRET_TOKEN") == std::string::npos);
   CAF_CHECK(a.data[1].find("HOME=/root\n") != std::string::npos);
+  CAF_REQUIRE_EQUAL(a.logs.size(), 1u);
+  CAF_CHECK_EQUAL(a.logs[0].lvl, protocol::log_warn);
+  CAF_CHECK(a.logs[0].msg.find("/[unclosed/") != std::string::npos);
 }
 
 CAF_TEST(cwd is honoured) {

@@ -45,7 +45,7 @@ long vm_rss_kib(pid_t pid) {
 
 }  // namespace
 
-CAF_TEST(death by SIGTERM reports 143) {
+CAF_TEST(death by signal TERM reports 143) {
   agent_driver a;
   a.send_exec("sleep", {"sleep", "100"});
   a.send(protocol::make_signal(SIGTERM));
@@ -105,6 +105,18 @@ CAF_TEST(link drop kills the whole process group) {
   CAF_CHECK(WIFEXITED(st));
   CAF_CHECK(all_gone(pids, pids[0]));
   CAF_CHECK(!a.exit_code.has_value());
+}
+
+CAF_TEST(a peer that stops reading stdout also ends the group) {
+  agent_driver a;
+  a.send_exec("/bin/sh", {"sh", "-c", "echo $$; sleep 0.2; exec yes"});
+  CAF_REQUIRE(a.pump_until([&] { return !printed_pids(a.data[1]).empty(); }));
+  auto pids = printed_pids(a.data[1]);
+  a.close_output();
+  auto st = a.wait_agent(8000);
+  CAF_REQUIRE(st != -1);
+  CAF_CHECK(WIFEXITED(st) && WEXITSTATUS(st) != 0);
+  CAF_CHECK(all_gone(pids, pids[0]));
 }
 
 CAF_TEST(malformed input gives an error frame and a clean exit) {

@@ -17,6 +17,21 @@ bool env_pattern_matches(const std::string& pattern, const std::string& name) {
   return fnmatch(pattern.c_str(), name.c_str(), 0) == 0;
 }
 
+std::vector<std::string> bad_env_patterns(const protocol::agent_config& cfg) {
+  std::vector<std::string> bad;
+  for (auto* list : {&cfg.env_keep, &cfg.env_remove})
+    for (auto& p : *list) {
+      if (p.size() < 2 || p.front() != '/' || p.back() != '/') continue;
+      regex_t re;
+      auto expr = p.substr(1, p.size() - 2);
+      if (regcomp(&re, expr.c_str(), REG_EXTENDED | REG_NOSUB) != 0)
+        bad.push_back(p);
+      else
+        regfree(&re);
+    }
+  return bad;
+}
+
 namespace {
 
 bool any_matches(const std::vector<std::string>& patterns,

@@ -12,6 +12,10 @@ namespace remex::agent {
 // regex when written between slashes ("/^LC_/"). A bad regex matches nothing.
 bool env_pattern_matches(const std::string& pattern, const std::string& name);
 
+// Patterns in cfg whose regex does not compile (they match nothing), so the
+// agent can say so instead of silently keeping or passing variables.
+std::vector<std::string> bad_env_patterns(const protocol::agent_config& cfg);
+
 // environ filtered by cfg (keep first: when env_keep is non-empty only
 // matching names stay; then env_remove drops), then overrides ("K=V") on top:
 // the request wins.

@@ -85,6 +85,10 @@ int main() {
     switch (f.t) {
       case protocol::frame_type::config:
         if (f.cfg) cfg = *f.cfg;
+        for (auto& bad : bad_env_patterns(cfg))
+          io.send_log(
+              protocol::log_warn,
+              "env pattern is not a valid regex, it matches nothing: " + bad);
         break;
       case protocol::frame_type::exec:
         if (!f.x) {
