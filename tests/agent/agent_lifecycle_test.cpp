@@ -178,9 +178,26 @@ CAF_TEST(a peer that does not read keeps the agent memory bounded) {
   a.pump_until([] { return false; }, 1500);
   auto rss = vm_rss_kib(a.pid());
   CAF_MESSAGE("agent VmRSS while the peer stalls: " << rss << " KiB");
-  CAF_CHECK(rss > 0 && rss < 64 * 1024);
+  CAF_CHECK(rss > 0 && rss < 40 * 1024);
   a.read_output = true;
   CAF_REQUIRE(a.run_to_end(60000));
   CAF_CHECK_EQUAL(a.data_bytes[1], total);
+  CAF_CHECK_EQUAL(*a.exit_code, 0);
+}
+
+CAF_TEST(a child that does not read its stdin keeps the agent memory bounded) {
+  agent_driver a;
+  constexpr std::size_t total = 64u * 1024 * 1024;
+  a.send_exec("/bin/sh", {"sh", "-c", "sleep 1.5; exec wc -c"});
+  std::string chunk(1024 * 1024, 'x');
+  for (std::size_t sent = 0; sent < total; sent += chunk.size())
+    a.send(protocol::make_data(0, chunk));
+  a.send(protocol::make_eof(0));
+  a.pump_until([] { return false; }, 1000);
+  auto rss = vm_rss_kib(a.pid());
+  CAF_MESSAGE("agent VmRSS while the child does not read: " << rss << " KiB");
+  CAF_CHECK(rss > 0 && rss < 40 * 1024);
+  CAF_REQUIRE(a.run_to_end(30000));
+  CAF_CHECK_EQUAL(a.data[1], std::to_string(total) + "\n");
   CAF_CHECK_EQUAL(*a.exit_code, 0);
 }

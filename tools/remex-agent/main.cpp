@@ -46,7 +46,8 @@ bool next_frame(frame_io& io, int signal_fd, protocol::frame& f) {
 int run_exec(frame_io& io, int signal_fd, const protocol::agent_config& cfg,
              const protocol::exec_msg& x) {
   spawn_spec spec;
-  spec.path = x.path;
+  // Like a shell: without a separate path, argv[0] names the program.
+  spec.path = x.path.empty() && !x.argv.empty() ? x.argv[0] : x.path;
   spec.argv = x.argv;
   spec.env = child_environment(environ, cfg, x.env);
   spec.cwd = x.cwd;
