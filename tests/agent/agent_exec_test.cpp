@@ -235,3 +235,12 @@ CAF_TEST(PATH lookup uses the command environment) {
   std::remove(file.c_str());
   ::rmdir(dir.c_str());
 }
+
+CAF_TEST(the command starts with no signal ignored) {
+  // The agent ignores SIGPIPE; a command inheriting that would not die
+  // quietly in `yes | head`.
+  agent_driver a;
+  a.send_exec("grep", {"grep", "SigIgn", "/proc/self/status"});
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK_EQUAL(a.data[1], "SigIgn:\t0000000000000000\n");
+}

@@ -123,7 +123,12 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    for (int s = 1; s < NSIG; ++s) ::signal(s, SIG_DFL);
+    // Caught signals reset on exec by themselves; ignored ones would stick
+    // (SIGPIPE is ignored by the agent, others may come from its parent).
+    // The usual suspects only: one syscall each counts at start-up.
+    for (int s : {SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
+                  SIGALRM, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU})
+      ::signal(s, SIG_DFL);
     // Lift every source above all targets first, so no dup2 clobbers a
     // source that is still needed.
     std::vector<std::pair<int, int>> moves = {
