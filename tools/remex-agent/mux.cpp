@@ -266,7 +266,9 @@ class mux {
   void finish_extra_fds() {
     for (auto& [s, e] : eps_) {
       if (s < 3 || !e.readable) continue;
-      while (e.readable && read_child(e)) {
+      // Bounded: a leftover writer on the socket must not keep us here.
+      for (int rounds = 0; rounds < 16 && e.readable && read_child(e);
+           ++rounds) {
         if (io_.out.size() >= window) io_.flush_all();
       }
       if (e.readable) {
