@@ -60,6 +60,15 @@ struct builder {
       fail("indefinite string holds a non-string chunk");
       return nullptr;
     }
+    if (top.indefinite) {
+      // Definite heads are checked when they open; these count as they come.
+      auto is_map = top.value->kind == cbor_value::map;
+      if (top.value->items.size() >= (is_map ? 2 : 1) * max_array_length) {
+        fail(std::string(is_map ? "map" : "array") + " longer than " +
+             std::to_string(max_array_length));
+        return nullptr;
+      }
+    }
     top.value->items.emplace_back();
     return &top.value->items.back();
   }
@@ -211,6 +220,22 @@ cbor_callbacks make_callbacks() {
 
 const cbor_callbacks callbacks = make_callbacks();
 
+// libcbor reports a definite string only once all of it is buffered; its head
+// already says whether it could ever fit, so read that length here.
+std::string oversized_string(const unsigned char* p, std::size_t avail) {
+  auto major = p[0] >> 5;
+  auto info = p[0] & 31u;
+  if ((major != 2 && major != 3) || info < 24 || info > 27) return {};
+  std::size_t width = std::size_t{1} << (info - 24);
+  if (avail < 1 + width) return {};
+  std::uint64_t len = 0;
+  for (std::size_t i = 1; i <= width; ++i) len = (len << 8) | p[i];
+  auto limit = major == 2 ? max_data_chunk : max_string_length;
+  if (len <= limit) return {};
+  return std::string(major == 2 ? "bytes" : "text") + " longer than " +
+         std::to_string(limit);
+}
+
 }  // namespace
 
 struct frame_decoder::impl {
@@ -259,6 +284,8 @@ frame_decoder::status frame_decoder::next(frame& out) {
                   " of the frame");
     if (res.status == CBOR_DECODER_NEDATA) {
       // Fail now rather than wait for bytes a frame may never have.
+      auto over = oversized_string(p, avail);
+      if (!over.empty()) return fail(std::move(over));
       if (res.required > max_frame_size - used)
         return fail("frame exceeds " + std::to_string(max_frame_size) +
                     " bytes");

@@ -1,0 +1,272 @@
+// Hostile and malformed input: every limit of limits.hpp holds at its edge,
+// and every malformed frame fails with a message naming the problem.
+#define CAF_SUITE decoder_limits
+#include <cbor.h>
+
+#include "caf/test/unit_test.hpp"
+#include "frame_sample.hpp"
+#include "protocol/limits.hpp"
+
+using namespace remex::protocol;
+using namespace remex::protocol::test;
+
+namespace {
+
+// Raw CBOR, for frames the encoder would never write.
+struct raw {
+  std::string out;
+  unsigned char b[9];
+  raw& put(std::size_t n) {
+    out.append(reinterpret_cast<char*>(b), n);
+    return *this;
+  }
+  raw& map(std::size_t n) { return put(cbor_encode_map_start(n, b, 9)); }
+  raw& array(std::size_t n) { return put(cbor_encode_array_start(n, b, 9)); }
+  raw& uint(std::uint64_t v) { return put(cbor_encode_uint(v, b, 9)); }
+  raw& text(const std::string& s) {
+    put(cbor_encode_string_start(s.size(), b, 9));
+    out += s;
+    return *this;
+  }
+  raw& bytes(const std::string& s) {
+    put(cbor_encode_bytestring_start(s.size(), b, 9));
+    out += s;
+    return *this;
+  }
+};
+
+bool contains(const std::string& s, const std::string& part) {
+  return s.find(part) != std::string::npos;
+}
+
+// Decodes bytes expecting an error mentioning `what`, both all at once and a
+// few bytes at a time.
+void check_error(const std::string& bytes, const std::string& what) {
+  for (std::size_t chunk : {std::size_t{0}, std::size_t{3}}) {
+    auto r = decode_all(bytes, chunk);
+    CAF_CHECK(r.last == frame_decoder::status::error);
+    CAF_CHECK(r.frames.empty());
+    if (!contains(r.error, what))
+      CAF_FAIL("error '" << r.error << "' does not mention '" << what << "'");
+  }
+}
+
+frame decode_one(const std::string& bytes) {
+  auto r = decode_all(bytes);
+  if (r.frames.size() != 1)
+    CAF_FAIL("expected one frame, got " << r.frames.size() << ": " << r.error);
+  return r.frames.empty() ? frame{} : r.frames[0];
+}
+
+// A frame {t: 6, e: "x..."} padded with unknown text fields to exactly n
+// bytes, around a full data chunk.
+std::string frame_of_size(std::size_t n) {
+  auto build = [](std::size_t pad) {
+    raw r;
+    r.map(4).text("t").uint(2).text("d").bytes(
+        std::string(max_data_chunk, 'd'));
+    r.text("p0").text(std::string(60000, 'p'));
+    r.text("p1").text(std::string(pad, 'q'));
+    return r.out;
+  };
+  auto probe = build(1000).size();
+  return build(1000 + n - probe);
+}
+
+}  // namespace
+
+CAF_TEST(frame size at the limit) {
+  auto ok = frame_of_size(max_frame_size);
+  CAF_REQUIRE_EQUAL(ok.size(), max_frame_size);
+  auto f = decode_one(ok);
+  CAF_CHECK_EQUAL(f.d.size(), max_data_chunk);
+  check_error(frame_of_size(max_frame_size + 1),
+              "frame exceeds " + std::to_string(max_frame_size) + " bytes");
+}
+
+CAF_TEST(data chunk at the limit) {
+  auto f = decode_one(encode(make_data(1, std::string(max_data_chunk, 'x'))));
+  CAF_CHECK_EQUAL(f.d.size(), max_data_chunk);
+  check_error(encode(make_data(1, std::string(max_data_chunk + 1, 'x'))),
+              "longer than");
+}
+
+CAF_TEST(string length at the limit) {
+  auto f = decode_one(encode(make_error(std::string(max_string_length, 'e'))));
+  CAF_CHECK_EQUAL(f.e.size(), max_string_length);
+  check_error(encode(make_error(std::string(max_string_length + 1, 'e'))),
+              "text longer than");
+  // Indefinite text is bounded by its total, not its chunks.
+  raw r;
+  r.map(2).text("t").uint(6).text("e");
+  r.out += '\x7f';
+  r.text(std::string(max_string_length, 'a')).text("b");
+  r.out += '\xff';
+  check_error(r.out, "text longer than");
+}
+
+CAF_TEST(huge declared lengths fail before the bytes arrive) {
+  // d declares 2^64-1 bytes, e declares 2^32 bytes; only a few are present.
+  auto bytes = unhex("A2 61 74 02 61 64 5B FF FF FF FF FF FF FF FF 00 01");
+  check_error(bytes, "bytes longer than");
+  check_error(unhex("A2 61 74 06 61 65 7A FF FF FF FF 41 41"), "");
+  // Lengths under the frame size but over the field limits do not wait for
+  // their bytes either.
+  frame_decoder d;
+  d.feed(unhex("A2 61 74 06 61 65 7A 00 01 00 01"));  // text of 65537
+  frame f;
+  CAF_CHECK(d.next(f) == frame_decoder::status::error);
+  d.feed(unhex("A2 61 74 06 61 65 7A 00 01 00 01"));
+  CAF_CHECK(d.next(f) == frame_decoder::status::error);
+  frame_decoder d2;
+  d2.feed(unhex("A2 61 74 02 61 64 5A 00 10 00 01"));  // bytes of 1 MiB + 1
+  CAF_CHECK(d2.next(f) == frame_decoder::status::error);
+  CAF_CHECK(contains(d2.error_message(), "longer than"));
+  // A huge declared array or map fails at its head too.
+  check_error(unhex("A2 61 74 01 61 78 A1 64 61 72 67 76 9B 00 00 00 01 00 00 "
+                    "00 00"),
+              "array longer than");
+  check_error(unhex("BB 00 00 00 01 00 00 00 00"), "map longer than");
+}
+
+CAF_TEST(array and map length at the limit) {
+  raw ok;
+  ok.map(2).text("t").uint(1).text("x").map(1).text("argv").array(
+      max_array_length);
+  for (std::size_t i = 0; i < max_array_length; ++i) ok.text("");
+  auto f = decode_one(ok.out);
+  CAF_REQUIRE(f.x.has_value());
+  CAF_CHECK_EQUAL(f.x->argv.size(), max_array_length);
+  raw over;
+  over.map(2).text("t").uint(1).text("x").map(1).text("argv").array(
+      max_array_length + 1);
+  for (std::size_t i = 0; i <= max_array_length; ++i) over.text("");
+  check_error(over.out, "array longer than");
+  raw big_map;
+  big_map.map(max_array_length + 1).text("t").uint(1);
+  check_error(big_map.out, "map longer than");
+  // Indefinite arrays count their elements as they come.
+  raw indef;
+  indef.map(2).text("t").uint(1).text("z");
+  indef.out += '\x9f';
+  for (std::size_t i = 0; i <= max_array_length; ++i) indef.uint(0);
+  indef.out += '\xff';
+  check_error(indef.out, "longer than");
+}
+
+CAF_TEST(nesting at the limit) {
+  // The frame map is level 1; an unknown key holds the rest.
+  auto nested = [](std::size_t levels) {
+    raw r;
+    r.map(2).text("t").uint(3).text("z");
+    for (std::size_t i = 1; i < levels; ++i) r.array(1);
+    r.out.back() = '\x80';  // innermost array is empty
+    return r.out;
+  };
+  decode_one(nested(max_nesting));
+  check_error(nested(max_nesting + 1),
+              "nesting deeper than " + std::to_string(max_nesting));
+  // Deep indefinite nesting is refused as early.
+  check_error(unhex("A2 61 74 03 61 7A") + std::string(100000, '\x9f'),
+              "nesting deeper than");
+}
+
+CAF_TEST(items per frame at the limit) {
+  // root, "t", 2, then four unknown arrays: 3 + 4 * 2 + elements.
+  auto frame_with = [](std::size_t elements) {
+    raw r;
+    r.map(5).text("t").uint(2);
+    for (int k = 0; k < 4; ++k) {
+      auto n = std::min(elements, max_array_length);
+      elements -= n;
+      r.text("z" + std::to_string(k)).array(n);
+      for (std::size_t i = 0; i < n; ++i) r.uint(0);
+    }
+    return r.out;
+  };
+  auto budget = max_items_per_frame - 11;
+  decode_one(frame_with(budget));
+  check_error(frame_with(budget + 1),
+              "more than " + std::to_string(max_items_per_frame) + " items");
+}
+
+CAF_TEST(not a map) {
+  check_error(unhex("01"), "frame is not a CBOR map");
+  check_error(unhex("82 01 02"), "frame is not a CBOR map");
+  check_error(unhex("43 61 62 63"), "frame is not a CBOR map");
+  check_error(unhex("F6"), "frame is not a CBOR map");
+  check_error(unhex("FB 3F F0 00 00 00 00 00 00"), "frame is not a CBOR map");
+}
+
+CAF_TEST(missing t) {
+  check_error(unhex("A1 61 73 01"), "frame has no 't'");
+  check_error(unhex("A0"), "frame has no 't'");
+  // a non-text key 't'... is not the text key "t"
+  check_error(unhex("A1 41 74 03"), "frame has no 't'");
+}
+
+CAF_TEST(wrong field types) {
+  check_error(unhex("A2 61 74 03 61 73 61 78"),
+              "field 's' has wrong type (text, want uint)");
+  check_error(unhex("A1 61 74 61 78"), "field 't' has wrong type");
+  check_error(unhex("A2 61 74 03 61 73 20"), "field 's' has wrong type");
+  check_error(unhex("A2 61 74 02 61 64 01"), "field 'd' has wrong type");
+  check_error(unhex("A2 61 74 01 61 78 01"), "field 'x' has wrong type");
+  check_error(unhex("A2 61 74 01 61 78 A1 64 61 72 67 76 81 01"),
+              "field 'argv' has wrong type");
+  check_error(unhex("A2 61 74 05 61 63 F5"), "field 'c' has wrong type");
+  // out of range for the field's width
+  CAF_CHECK_EQUAL(decode_one(unhex("A2 61 74 03 61 73 1A FF FF FF FF")).s,
+                  4294967295u);
+  check_error(unhex("A2 61 74 03 61 73 1B 00 00 00 01 00 00 00 00"),
+              "out of range");
+  check_error(unhex("A2 61 74 05 61 63 3B 80 00 00 00 00 00 00 00"),
+              "out of range");
+  check_error(unhex("A1 61 74 19 01 00"), "out of range");
+}
+
+CAF_TEST(invalid cbor bytes) {
+  check_error(unhex("1C"), "");
+  check_error(unhex("FF"), "");
+  check_error(unhex("A2 61 74 03 61 73 1E"), "");
+  check_error(unhex("A2 61 74 03 61 73 FF"), "");
+  // a map closed after a key
+  check_error(unhex("BF 61 74 03 61 73 FF"), "");
+  // an indefinite string holding a chunk of another kind
+  check_error(unhex("A2 61 74 02 61 64 5F 61 61 FF"), "");
+}
+
+CAF_TEST(truncated then garbage) {
+  auto good = encode(full_frames()[0]);
+  auto bytes = good.substr(0, good.size() / 2) + unhex("1C 1C 1C 1C");
+  auto r = decode_all(bytes);
+  CAF_CHECK(r.last == frame_decoder::status::error);
+  CAF_CHECK(!r.error.empty());
+}
+
+CAF_TEST(errors are sticky) {
+  frame_decoder d;
+  d.feed(encode(make_eof(1)) + unhex("01") + encode(make_eof(2)));
+  frame f;
+  CAF_REQUIRE(d.next(f) == frame_decoder::status::frame);
+  CAF_CHECK(f == make_eof(1));
+  CAF_CHECK(d.next(f) == frame_decoder::status::error);
+  auto msg = d.error_message();
+  CAF_CHECK_EQUAL(msg, "frame is not a CBOR map");
+  d.feed(encode(make_eof(3)));
+  CAF_CHECK(d.next(f) == frame_decoder::status::error);
+  CAF_CHECK_EQUAL(d.error_message(), msg);
+}
+
+CAF_TEST(incomplete input waits) {
+  auto bytes = encode(make_data(1, "hello"));
+  frame_decoder d;
+  d.feed(bytes.data(), bytes.size() - 1);
+  frame f;
+  CAF_CHECK(d.next(f) == frame_decoder::status::need_more);
+  CAF_CHECK(d.next(f) == frame_decoder::status::need_more);
+  CAF_CHECK_EQUAL(d.buffered(), bytes.size() - 1);
+  d.feed(bytes.data() + bytes.size() - 1, 1);
+  CAF_CHECK(d.next(f) == frame_decoder::status::frame);
+  CAF_CHECK(f == make_data(1, "hello"));
+}
