@@ -50,6 +50,12 @@ struct stat_entries {
   const std::vector<stat_info>& v;
 };
 
+// The frame type, written even when a peer sent the unknown type 0: "t" is
+// the one field every frame has.
+struct frame_tag {
+  std::uint64_t v;
+};
+
 template <class T>
 bool is_zero(const T& v) {
   if constexpr (std::is_arithmetic_v<T>)
@@ -66,6 +72,9 @@ inline bool is_zero(const as_bytes& b) {
 }
 inline bool is_zero(const stat_entries& e) {
   return e.v.empty();
+}
+inline bool is_zero(const frame_tag&) {
+  return false;
 }
 
 template <class V>
@@ -164,7 +173,7 @@ void fields_of(V& v, const file_op_response& x) {
 }
 template <class V>
 void fields_of(V& v, const frame& x) {
-  v("t", static_cast<std::uint64_t>(x.t));
+  v("t", frame_tag{static_cast<std::uint64_t>(x.t)});
   v("s", x.s);
   v("d", as_bytes{x.d});
   v("sig", x.sig);
@@ -201,6 +210,7 @@ struct field_writer {
   }
 
   void write_value(bool b) { w.boolean(b); }
+  void write_value(frame_tag t) { w.uint(t.v); }
   void write_value(std::uint32_t v) { w.uint(v); }
   void write_value(std::uint64_t v) { w.uint(v); }
   void write_value(std::int64_t v) { w.sint(v); }

@@ -171,3 +171,11 @@ CAF_TEST(tags are transparent) {
   CAF_REQUIRE_EQUAL(r.frames.size(), 1u);
   CAF_CHECK(r.frames[0] == make_eof(1));
 }
+
+CAF_TEST(type zero keeps its t when re - encoded) {
+  // Found by the fuzzer: t = 0 is unknown but present, and "t" is never
+  // omitted, so the frame survives a round trip.
+  auto r = decode_all(unhex("A1 61 74 00"));
+  CAF_REQUIRE_EQUAL(r.frames.size(), 1u);
+  CAF_CHECK_EQUAL(hex(encode(r.frames[0])), "A1 61 74 00");
+}
