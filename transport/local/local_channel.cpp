@@ -21,8 +21,8 @@ namespace {
 constexpr std::size_t read_chunk = 128 * 1024;
 // How long a group gets between SIGTERM and SIGKILL on terminate().
 constexpr std::chrono::milliseconds kill_grace{2000};
-// After the command is gone, how long output pipes held open by escaped
-// background processes may delay the exit report once terminating.
+// After the command is gone, how long output pipes held open by background
+// processes may delay the exit report.
 constexpr std::chrono::milliseconds orphan_pipe_grace{1000};
 
 std::vector<std::string> merged_env(const std::vector<std::string>& extra) {
@@ -211,24 +211,53 @@ void local_channel::on_child_exit() {
   reaped_ = true;
   wstatus_ = status;
   loop_->unwatch(pid_watch_);
-  if (terminating_) force_close_after_grace();
   maybe_report_exit();
+  if (!reported_) force_close_after_grace();
 }
 
-// Like sshd, the exit is reported once stdout and stderr are closed too. A
-// background process that escaped the kill may hold them open forever: after
-// terminate() that may not delay the report for long.
+// The exit is reported once stdout and stderr are closed, as sshd does, so
+// no output is lost. Unlike sshd, a background process that keeps the pipes
+// open cannot delay it forever: once the command is reaped and a grace has
+// passed, whatever is readable is delivered and the pipes are closed. A pipe
+// held back by flow control (the listener is a window behind) is not cut:
+// the grace starts over until the listener catches up.
 void local_channel::force_close_after_grace() {
   auto self = shared_from_this();
   loop_->after(orphan_pipe_grace, [self] {
-    for (auto& o : self->out_)
-      if (o.fd >= 0) {
-        self->loop_->unwatch(o.watch);
-        ::close(o.fd);
-        o.fd = -1;
-        self->listener_->on_eof(o.stream);
+    if (self->reported_) return;
+    bool held_back = false;
+    for (int i = 0; i < 2; ++i) {
+      auto& o = self->out_[i];
+      // After terminate() nobody wants the rest: cut without reading.
+      while (o.fd >= 0 &&
+             (self->terminating_ || o.unconsumed < default_window)) {
+        if (self->terminating_) {
+          self->loop_->unwatch(o.watch);
+          ::close(o.fd);
+          o.fd = -1;
+          self->listener_->on_eof(o.stream);
+          break;
+        }
+        std::string buf(read_chunk, '\0');
+        auto n = ::read(o.fd, buf.data(), buf.size());
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) {
+          self->loop_->unwatch(o.watch);
+          ::close(o.fd);
+          o.fd = -1;
+          self->listener_->on_eof(o.stream);
+          break;
+        }
+        buf.resize(static_cast<std::size_t>(n));
+        o.unconsumed += buf.size();
+        self->listener_->on_data(o.stream, std::move(buf));
       }
-    self->maybe_report_exit();
+      held_back = held_back || o.fd >= 0;
+    }
+    if (held_back)
+      self->force_close_after_grace();
+    else
+      self->maybe_report_exit();
   });
 }
 
@@ -298,11 +327,9 @@ void local_channel::terminate() {
     self->terminating_ = true;
     self->close_stdin();
     if (self->pid_ <= 0) return;
-    if (self->reaped_) {
-      // The leader is gone; members still holding its pipes may remain.
-      self->force_close_after_grace();
-      if (self->out_[0].fd < 0 && self->out_[1].fd < 0) return;
-    }
+    // The leader is gone (its pipe grace is already running); members
+    // still holding its pipes may remain.
+    if (self->reaped_ && self->out_[0].fd < 0 && self->out_[1].fd < 0) return;
     ::kill(-self->pid_, SIGTERM);
     self->loop_->after(kill_grace, [self] {
       // The group id stays reserved while any member lives, so this cannot
