@@ -1,0 +1,191 @@
+#include "transport/ssh/agent_transfer.hpp"
+
+#include <fcntl.h>
+#include <libssh/libssh.h>
+#include <libssh/sftp.h>
+#include <openssl/evp.h>
+
+#include <fstream>
+#include <map>
+#include <random>
+#include <sstream>
+
+#include "transport/shell_command.hpp"
+#include "transport/ssh/ssh_provider.hpp"
+
+namespace remex::transport {
+
+namespace {
+
+std::string hex(const unsigned char* d, unsigned n) {
+  static const char* digits = "0123456789abcdef";
+  std::string out;
+  for (unsigned i = 0; i < n; ++i) {
+    out += digits[d[i] >> 4];
+    out += digits[d[i] & 15];
+  }
+  return out;
+}
+
+std::string sha256(const std::string& bytes) {
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr);
+  return hex(md, n);
+}
+
+bool slurp(const std::string& path, std::string& out) {
+  std::ifstream in{path, std::ios::binary};
+  if (!in) return false;
+  out.assign(std::istreambuf_iterator<char>{in}, {});
+  return true;
+}
+
+std::string base_name(const std::string& p) {
+  auto slash = p.rfind('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+// Runs line on a blocking session; stdout and the exit code, or -1.
+int remote(ssh_session s, const std::string& line, std::string& out) {
+  out.clear();
+  ssh_channel ch = ssh_channel_new(s);
+  if (ch == nullptr) return -1;
+  int code = -1;
+  if (ssh_channel_open_session(ch) == SSH_OK &&
+      ssh_channel_request_exec(ch, line.c_str()) == SSH_OK) {
+    char buf[16384];
+    int n;
+    while ((n = ssh_channel_read(ch, buf, sizeof buf, 0)) > 0)
+      out.append(buf, static_cast<std::size_t>(n));
+    ssh_channel_send_eof(ch);
+    code = ssh_channel_get_exit_status(ch);
+  }
+  ssh_channel_close(ch);
+  ssh_channel_free(ch);
+  return code;
+}
+
+// True when `sha256sum` in dir reports exactly the expected digests.
+bool verified(ssh_session s, const std::string& dir,
+              const std::map<std::string, std::string>& want) {
+  std::string line = "cd " + shell_quote(dir) + " 2>/dev/null && sha256sum";
+  for (auto& [name, digest] : want) line += " " + shell_quote(name);
+  std::string out;
+  if (remote(s, line, out) != 0) return false;
+  std::map<std::string, std::string> got;
+  std::istringstream in{out};
+  std::string digest, name;
+  while (in >> digest >> name) got[name] = digest;
+  return got == want;
+}
+
+bool upload(sftp_session sftp, const std::string& path,
+            const std::string& bytes) {
+  sftp_file f =
+      sftp_open(sftp, path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (f == nullptr) return false;
+  bool ok = true;
+  for (std::size_t off = 0; ok && off < bytes.size();) {
+    auto n = std::min<std::size_t>(32768, bytes.size() - off);
+    auto w = sftp_write(f, bytes.data() + off, n);
+    if (w <= 0) ok = false;
+    off += static_cast<std::size_t>(std::max<ssize_t>(w, 0));
+  }
+  return sftp_close(f) == SSH_NO_ERROR && ok;
+}
+
+}  // namespace
+
+std::string bundle_digest(const agent_bundle& b) {
+  std::string manifest;
+  for (auto& path : b.files) {
+    std::string bytes;
+    if (!slurp(path, bytes)) return {};
+    manifest += base_name(path) + '\0' + std::to_string(bytes.size()) + '\0';
+    manifest += bytes;
+  }
+  return sha256(manifest);
+}
+
+agent_placement ensure_agent(session_provider& p, const agent_bundle& b,
+                             const std::string& cache_dir) {
+  agent_placement out;
+  auto failed = [&](const std::string& what) {
+    out.ok = false;
+    out.failure = exit_status::failed_with(
+        failure_kind::agent, 255, "remex: " + p.host() + ": agent: " + what);
+    return out;
+  };
+  if (b.files.empty()) return failed("empty agent bundle");
+  std::map<std::string, std::string> want;
+  std::map<std::string, std::string> contents;
+  for (auto& path : b.files) {
+    auto& bytes = contents[base_name(path)];
+    if (!slurp(path, bytes)) return failed("cannot read " + path);
+    want[base_name(path)] = sha256(bytes);
+  }
+  auto digest = bundle_digest(b);
+  out.directory = cache_dir + "/agent-" + digest;
+  out.program = out.directory + "/" + base_name(b.files.front());
+  if (remembered(p, out.directory)) {
+    out.ok = true;
+    return out;
+  }
+  auto conn = connect_like(p);
+  if (conn.session == nullptr) {
+    out.failure = conn.failure;
+    return out;
+  }
+  ssh_session s = conn.session;
+  auto done = [&](bool ok, const std::string& why = {}) {
+    ssh_disconnect(s);
+    ssh_free(s);
+    if (!ok) return failed(why);
+    remember(p, out.directory);
+    out.ok = true;
+    return out;
+  };
+  // A directory with the right name is trusted only after its content is.
+  if (verified(s, out.directory, want)) return done(true);
+
+  std::mt19937_64 rng{std::random_device{}()};
+  auto tmp = out.directory + ".tmp." + std::to_string(rng());
+  std::string ignored;
+  if (remote(s,
+             "mkdir -p " + shell_quote(cache_dir) + " && mkdir -m 0700 " +
+                 shell_quote(tmp),
+             ignored) != 0)
+    return done(false, "cannot create " + tmp);
+  sftp_session sftp = sftp_new(s);
+  bool sent = sftp != nullptr && sftp_init(sftp) == SSH_OK;
+  for (auto& [name, bytes] : contents)
+    sent = sent && upload(sftp, tmp + "/" + name, bytes);
+  if (sftp) sftp_free(sftp);
+  auto cleanup = "rm -rf " + shell_quote(tmp);
+  if (!sent) {
+    remote(s, cleanup, ignored);
+    return done(false, "upload to " + tmp + " failed");
+  }
+  if (!verified(s, tmp, want)) {
+    remote(s, cleanup, ignored);
+    return done(false, "sha256 mismatch after upload to " + tmp);
+  }
+  // Each mv is an atomic rename: the final name only ever holds a checked
+  // bundle; a bad one is moved aside and removed, never run.
+  auto dir = shell_quote(out.directory);
+  auto old = shell_quote(tmp + ".old");
+  std::string swap = "chmod 0755 " + shell_quote(tmp) + " " +
+                     shell_quote(tmp + "/" + base_name(b.files.front())) +
+                     " && { [ ! -e " + dir + " ] || mv -T " + dir + " " + old +
+                     "; } && mv -T " + shell_quote(tmp) + " " + dir +
+                     " && rm -rf " + old;
+  if (remote(s, swap, ignored) != 0) {
+    remote(s, cleanup, ignored);
+    return done(false, "cannot move the bundle into " + out.directory);
+  }
+  out.uploaded = true;
+  return done(true);
+}
+
+}  // namespace remex::transport
