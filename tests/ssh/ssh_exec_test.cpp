@@ -121,6 +121,42 @@ CAF_TEST(signal requests reach a trapping script) {
   CAF_CHECK_EQUAL(col->status.exit_code(), 42);
 }
 
+// OpenSSH 9.2 delivers signal requests to the session's process group
+// (killpg), so a background child of the command gets them too.
+CAF_TEST(signal requests reach the whole process group) {
+  auto p = provider();
+  for (int signo : {SIGHUP, SIGTERM, SIGUSR1, SIGUSR2}) {
+    auto col = std::make_shared<test::collector>();
+    auto ch = p->open_exec(
+        "sh -c 'trap \"echo child-got; exit 0\" " + std::to_string(signo) +
+            "; echo child-ready; while :; do sleep 0.1; done' & "
+            "trap 'echo parent-got' " +
+            std::to_string(signo) + "; wait; wait",
+        {}, col);
+    col->attach(ch);
+    CAF_REQUIRE(col->wait_output(1, "child-ready", 20s));
+    ch->signal(signo);
+    CAF_REQUIRE(col->wait_exit(20s));
+    CAF_MESSAGE("signal " << signo << ": " << col->stream(1));
+    CAF_CHECK(col->stream(1).find("child-got") != std::string::npos);
+    CAF_CHECK(col->stream(1).find("parent-got") != std::string::npos);
+  }
+  // sh starts background jobs with INT and QUIT ignored, so those two are
+  // checked on the command itself.
+  for (int signo : {SIGINT, SIGQUIT}) {
+    auto col = std::make_shared<test::collector>();
+    auto ch = p->open_exec("trap 'echo got; exit 5' " + std::to_string(signo) +
+                               "; echo ready; while :; do sleep 0.1; done",
+                           {}, col);
+    col->attach(ch);
+    CAF_REQUIRE(col->wait_output(1, "ready", 20s));
+    ch->signal(signo);
+    CAF_REQUIRE(col->wait_exit(20s));
+    CAF_CHECK_EQUAL(col->stream(1), "ready\ngot\n");
+    CAF_CHECK_EQUAL(col->status.exit_code(), 5);
+  }
+}
+
 CAF_TEST(terminate kills the remote command) {
   auto p = provider();
   auto col = std::make_shared<test::collector>();
