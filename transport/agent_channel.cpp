@@ -1,7 +1,10 @@
 #include "transport/agent_channel.hpp"
 
+#include <chrono>
 #include <deque>
+#include <map>
 #include <mutex>
+#include <thread>
 
 #include "protocol/codec.hpp"
 #include "protocol/limits.hpp"
@@ -13,15 +16,26 @@ namespace {
 using protocol::frame;
 using protocol::frame_type;
 
+// How long the agent gets to kill its command and exit after terminate()
+// before the raw channel (and with it the agent) is terminated.
+constexpr std::chrono::seconds agent_exit_grace{5};
+
 class agent_channel : public exec_channel {
  public:
   explicit agent_channel(std::shared_ptr<channel_listener> l)
       : listener_(std::move(l)) {}
 
   void attach(std::shared_ptr<exec_channel> raw) {
-    std::lock_guard<std::mutex> guard{mtx_};
-    if (!raw_done_)  // it may have ended already, on its own thread
-      raw_ = std::move(raw);
+    std::map<std::uint32_t, std::size_t> owed;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      if (raw_done_)  // it may have ended already, on its own thread
+        return;
+      raw_ = raw;
+      owed.swap(owed_credit_);
+    }
+    // Credit for raw bytes that arrived before open_exec returned.
+    for (auto& [s, n] : owed) raw->consumed(s, n);
   }
 
   // Frames that carry no requester payload (config, exec).
@@ -58,8 +72,17 @@ class agent_channel : public exec_channel {
   }
   // Closing the agent's stdin is the agent's signal to kill the command's
   // process group and exit; killing the agent instead would orphan it.
+  // An agent that does not end within a grace (hung, or stopped) is
+  // terminated with its raw channel; the timer thread holds no ownership.
   void terminate() override {
-    if (auto raw = get_raw()) raw->close_stream(0);
+    auto raw = get_raw();
+    if (!raw) return;
+    raw->close_stream(0);
+    std::weak_ptr<exec_channel> weak_raw = raw;
+    std::thread([weak_raw] {
+      std::this_thread::sleep_for(agent_exit_grace);
+      if (auto r = weak_raw.lock()) r->terminate();
+    }).detach();
   }
 
   // The raw channel's events (its I/O thread).
@@ -156,7 +179,13 @@ class agent_channel : public exec_channel {
   }
 
   void credit_raw(std::uint32_t s, std::size_t n) {
-    if (auto raw = get_raw()) raw->consumed(s, n);
+    std::shared_ptr<exec_channel> raw;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      raw = raw_;
+      if (!raw && !raw_done_) owed_credit_[s] += n;
+    }
+    if (raw) raw->consumed(s, n);
   }
 
   // Raw bytes may be read again once the payload they carried is mostly
@@ -221,6 +250,7 @@ class agent_channel : public exec_channel {
   std::mutex mtx_;
   std::shared_ptr<exec_channel> raw_;
   bool raw_done_ = false;
+  std::map<std::uint32_t, std::size_t> owed_credit_;  // before attach()
   std::deque<sent_frame> sent_;
   std::size_t drained_raw_ = 0;
   std::size_t outstanding_ = 0;  // payload delivered, not yet consumed

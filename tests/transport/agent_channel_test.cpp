@@ -124,6 +124,19 @@ CAF_TEST(agent killed mid run fails with 255) {
   CAF_MESSAGE("message: " << r->status.message);
 }
 
+CAF_TEST(terminate ends a hung agent after a grace) {
+  auto r = start(sh("echo $PPID; sleep 20"));
+  CAF_REQUIRE(r->wait_output(1, "\n"));
+  int agent = std::stoi(r->stream(1));
+  CAF_REQUIRE(agent > 1);
+  ::kill(agent, SIGSTOP);  // it cannot react to its stdin closing
+  r->channel->terminate();
+  CAF_REQUIRE(r->wait_exit(20s));
+  CAF_CHECK(r->status.kind == kind::failed);
+  CAF_CHECK_EQUAL(r->status.exit_code(), 255);
+  ::kill(agent, SIGKILL);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
 
 #else
