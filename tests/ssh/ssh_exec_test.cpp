@@ -160,14 +160,14 @@ CAF_TEST(signal requests reach the whole process group) {
 CAF_TEST(terminate kills the remote command) {
   auto p = provider();
   auto col = std::make_shared<test::collector>();
-  auto ch = p->open_exec("echo ready; exec sleep 300", {}, col);
+  auto ch = p->open_exec("echo ready; exec sleep 3141", {}, col);
   col->attach(ch);
   CAF_REQUIRE(col->wait_output(1, "ready", 20s));
   ch->terminate();
   CAF_REQUIRE(col->wait_exit(10s));
   CAF_CHECK_EQUAL(col->status.exit_code(), 128 + SIGKILL);
   // Nothing of the command is left on the host.
-  auto left = test::run(*p, "pgrep -u \"$(id -u)\" -x sleep || true");
+  auto left = test::run(*p, "pgrep -f \"^sleep 3141$\" || true");
   CAF_REQUIRE(left->wait_exit(20s));
   CAF_CHECK_EQUAL(left->stream(1), "");
 }
