@@ -161,6 +161,7 @@ inline void flow_control(transport::session_provider& p,
   CAF_REQUIRE(ch != nullptr);
   std::this_thread::sleep_for(1500ms);
   auto held = r->size(1);
+  CAF_MESSAGE("held unconsumed: " << held << " bytes");
   CAF_CHECK(held >= transport::default_window / 2);
   CAF_CHECK(held <= bound);
   CAF_CHECK_EQUAL(r->exits, 0);  // the writer is blocked, not finished
