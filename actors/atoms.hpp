@@ -19,5 +19,6 @@ using open_atom = caf::atom_constant<caf::atom("open")>;
 using list_atom = caf::atom_constant<caf::atom("list")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using log_atom = caf::atom_constant<caf::atom("log")>;
+using placed_atom = caf::atom_constant<caf::atom("placed")>;
 
 }  // namespace remex::actors

@@ -48,13 +48,25 @@ void complete(self_ptr self, std::uint64_t id, outcome o) {
   }
 }
 
+// Requests to one host with the same connect options share a session (and
+// its connections); other options mean another session.
+std::string session_key(const exec_request& req) {
+  auto& c = req.connect;
+  std::string key = req.host_label();
+  for (auto* part : {&c.ssh_config, &c.known_hosts}) key += '\0' + *part;
+  for (auto& id : c.identities) key += '\0' + id;
+  key += c.accept_new_host_key ? "\0accept" : "\0strict";
+  return key + '\0' + std::to_string(c.connect_timeout_ms);
+}
+
 session_actor session_for(self_ptr self, const exec_request& req) {
-  auto key = req.host_label();
+  auto key = session_key(req);
   auto i = self->state.sessions.find(key);
   if (i != self->state.sessions.end()) return i->second;
   auto& make = self->state.settings.make_provider;
   auto provider = make ? make(req) : default_provider(req);
-  auto s = spawn_session(self, std::move(provider), self->state.settings.agent);
+  auto s = spawn_session(self, std::move(provider), self->state.settings.agent,
+                         !req.target.empty());
   self->state.sessions.emplace(key, s);
   return s;
 }

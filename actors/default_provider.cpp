@@ -1,11 +1,21 @@
 #include "actors/broker.hpp"
 #include "transport/local/local_provider.hpp"
+#include "transport/ssh/ssh_provider.hpp"
 
 namespace remex::actors {
 
 std::shared_ptr<transport::session_provider> default_provider(
     const exec_request& req) {
-  return transport::make_local_provider();
+  if (req.target.empty()) return transport::make_local_provider();
+  transport::ssh_options opts;
+  opts.identity_files = req.connect.identities;
+  opts.ssh_config = req.connect.ssh_config;
+  opts.known_hosts = req.connect.known_hosts;
+  opts.accept_new_host_key = req.connect.accept_new_host_key;
+  // Whole seconds, rounded up: libssh takes its timeout in seconds.
+  opts.connect_timeout_s =
+      static_cast<int>((req.connect.connect_timeout_ms + 999) / 1000);
+  return transport::make_ssh_provider(req.target, std::move(opts));
 }
 
 }  // namespace remex::actors

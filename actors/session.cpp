@@ -1,21 +1,42 @@
 #include "actors/session.hpp"
 
+#include <caf/blocking_actor.hpp>
+#include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+#include <dirent.h>
+#include <vector>
 
 #include "protocol/frame.hpp"
 #include "transport/agent_channel.hpp"
 #include "transport/shell_command.hpp"
+#include "transport/ssh/agent_transfer.hpp"
 
 namespace remex::actors {
 
 namespace {
 
+// An open request that waits for the agent to be placed on the host.
+struct waiting_open {
+  exec_request req;
+  listener_ptr listener;
+  caf::typed_response_promise<channel_ptr> promise;
+};
+
 struct session_state {
   std::shared_ptr<transport::session_provider> provider;
   agent_settings agent;
+  bool ship_agent = false;
+  // The agent's placement on the host: unknown until the first agent
+  // request, then pending while a detached actor uploads it.
+  bool placing = false;
+  std::shared_ptr<const transport::agent_placement> placement;
+  std::vector<waiting_open> waiting;
   static inline const char* name = "session";
 };
+
+using self_ptr = session_actor::stateful_pointer<session_state>;
 
 transport::command to_command(const exec_request& req) {
   transport::command cmd;
@@ -27,25 +48,85 @@ transport::command to_command(const exec_request& req) {
   return cmd;
 }
 
+// remex-agent first, then the shared libraries that travel beside it.
+transport::agent_bundle local_bundle(const std::string& dir) {
+  transport::agent_bundle b;
+  b.files.push_back(dir + "/remex-agent");
+  if (auto* d = ::opendir(dir.c_str())) {
+    std::vector<std::string> libs;
+    while (auto* e = ::readdir(d)) {
+      std::string name = e->d_name;
+      if (name.rfind("lib", 0) == 0 && name.find(".so") != std::string::npos)
+        libs.push_back(dir + "/" + name);
+    }
+    ::closedir(d);
+    std::sort(libs.begin(), libs.end());
+    b.files.insert(b.files.end(), libs.begin(), libs.end());
+  }
+  return b;
+}
+
+channel_ptr open_now(self_ptr self, const exec_request& req,
+                     listener_ptr listener) {
+  auto& st = self->state;
+  auto cmd = to_command(req);
+  if (req.backend == "ssh")
+    return st.provider->open_exec(transport::ssh_command_line(cmd), {},
+                                  std::move(listener));
+  std::string program = st.agent.local_dir + "/remex-agent";
+  if (st.ship_agent) {
+    if (!st.placement->ok) {
+      listener->on_exit(st.placement->failure);
+      return nullptr;
+    }
+    // Relative to the login directory, where sshd starts the command.
+    program = st.placement->program;
+  }
+  return transport::start_agent_exec(*st.provider,
+                                     transport::shell_quote(program),
+                                     protocol::agent_config{}, cmd,
+                                     std::move(listener));
+}
+
+// ensure_agent blocks on its own connection: run it on a detached actor's
+// thread, never on the scheduler's.
+void place_agent(self_ptr self) {
+  self->state.placing = true;
+  session_actor me = self;
+  self->spawn<caf::detached>(
+      [me, provider = self->state.provider,
+       bundle = local_bundle(self->state.agent.local_dir)](caf::blocking_actor*) {
+        auto placed = std::make_shared<const transport::agent_placement>(
+            transport::ensure_agent(*provider, bundle));
+        caf::anon_send(me, placed_atom::value, placement_ptr{placed});
+      });
+}
+
 session_actor::behavior_type session_impl(
-    session_actor::stateful_pointer<session_state> self,
-    std::shared_ptr<transport::session_provider> provider,
-    agent_settings agent) {
+    self_ptr self, std::shared_ptr<transport::session_provider> provider,
+    agent_settings agent, bool ship_agent) {
   self->state.provider = std::move(provider);
   self->state.agent = std::move(agent);
+  self->state.ship_agent = ship_agent;
   return {
-      [self](open_atom, const exec_request& req,
-             listener_ptr& listener) -> channel_ptr {
+      [self](open_atom, exec_request& req, listener_ptr& listener)
+          -> caf::result<channel_ptr> {
         auto& st = self->state;
-        auto cmd = to_command(req);
-        if (req.backend == "ssh")
-          return st.provider->open_exec(transport::ssh_command_line(cmd), {},
-                                        std::move(listener));
-        auto agent_cmd =
-            transport::shell_quote(st.agent.local_dir + "/remex-agent");
-        return transport::start_agent_exec(*st.provider, agent_cmd,
-                                           protocol::agent_config{}, cmd,
-                                           std::move(listener));
+        if (req.backend == "ssh" || !st.ship_agent || st.placement)
+          return open_now(self, req, std::move(listener));
+        auto rp = self->make_response_promise<channel_ptr>();
+        st.waiting.push_back({std::move(req), std::move(listener), rp});
+        if (!st.placing) place_agent(self);
+        return rp;
+      },
+      [self](placed_atom, placement_ptr& placed) {
+        auto& st = self->state;
+        st.placing = false;
+        st.placement = std::move(placed);
+        auto waiting = std::move(st.waiting);
+        st.waiting.clear();
+        for (auto& w : waiting)
+          w.promise.deliver(open_now(self, w.req, std::move(w.listener)));
       },
   };
 }
@@ -55,8 +136,9 @@ session_actor::behavior_type session_impl(
 session_actor spawn_session(
     caf::local_actor* parent,
     std::shared_ptr<transport::session_provider> provider,
-    agent_settings agent) {
-  return parent->spawn(session_impl, std::move(provider), std::move(agent));
+    agent_settings agent, bool ship_agent) {
+  return parent->spawn(session_impl, std::move(provider), std::move(agent),
+                       ship_agent);
 }
 
 }  // namespace remex::actors

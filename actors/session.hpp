@@ -11,27 +11,35 @@
 
 #include "actors/interfaces.hpp"
 #include "transport/session_provider.hpp"
+#include "transport/ssh/agent_transfer.hpp"
 
 namespace remex::actors {
 
 using listener_ptr = std::shared_ptr<transport::channel_listener>;
 using channel_ptr = std::shared_ptr<transport::exec_channel>;
 
+using placement_ptr = std::shared_ptr<const transport::agent_placement>;
+
+// open answers with the channel, or with nullptr once the listener has been
+// told why there is none (the agent could not be placed).
 using session_actor = caf::typed_actor<
-    caf::replies_to<open_atom, exec_request, listener_ptr>::with<channel_ptr>>;
+    caf::replies_to<open_atom, exec_request, listener_ptr>::with<channel_ptr>,
+    caf::reacts_to<placed_atom, placement_ptr>>;
 
 // Where this node finds the agent bundle it runs or ships to hosts.
 struct agent_settings {
   std::string local_dir;  // folder holding remex-agent and libcbor.so.*
 };
 
-// Spawns the session that runs requests over provider.
+// Spawns the session that runs requests over provider. ship_agent: the host
+// is remote, so the agent bundle is placed there (once) before it runs.
 session_actor spawn_session(
     caf::local_actor* parent,
     std::shared_ptr<transport::session_provider> provider,
-    agent_settings agent);
+    agent_settings agent, bool ship_agent);
 
 }  // namespace remex::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(remex::actors::listener_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(remex::actors::channel_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(remex::actors::placement_ptr)

@@ -74,6 +74,27 @@ void stop(self_ptr self, outcome why) {
   self->delayed_send(self, st.settings.kill_grace, deadline_atom::value);
 }
 
+// What makes a request impossible to run, before any connection is made.
+std::string request_problem(const exec_request& req) {
+  if (req.argv.empty()) return "no command to run";
+  if (req.backend != "agent" && req.backend != "ssh")
+    return "unknown backend '" + req.backend + "' (agent or ssh)";
+  for (auto fd : req.fds) {
+    if (fd < 3) return "extra fd " + std::to_string(fd) + ": must be 3 or more";
+    if (req.backend == "ssh")
+      return "extra fds need the agent backend: a plain SSH channel carries "
+             "only stdin, stdout and stderr";
+  }
+  return {};
+}
+
+// Reports a failure that happened before any remote process existed.
+void fail_early(self_ptr self, outcome o) {
+  self->state.result = std::move(o);
+  for (auto& [s, pump] : self->state.outputs)
+    self->send(pump, exited_atom::value);
+}
+
 void start(self_ptr self, session_actor session) {
   auto& st = self->state;
   std::set<std::uint32_t> out_streams{protocol::stream_stdout,
@@ -94,11 +115,17 @@ void start(self_ptr self, session_actor session) {
   for (auto s : in_streams)
     st.inputs.emplace(s, spawn_input_pump(self, s, st.ch));
   st.forwarder = spawn_signal_forwarder(self, st.ch);
+  if (auto problem = request_problem(st.req); !problem.empty()) {
+    fail_early(self, outcome::make_failed("request", 255,
+                                          st.req.host_label() + ": " + problem));
+    return;
+  }
   auto relay = std::make_shared<channel_relay>(me, st.outputs, st.inputs);
   self->request(session, caf::infinite, open_atom::value, st.req,
                 listener_ptr{relay})
       .then(
           [self](channel_ptr& ch) {
+            if (!ch) return;  // the listener has been told why
             self->state.ch->set(std::move(ch));
             supervisor_actor me = self;
             for (auto& src : self->state.ends.sources)
@@ -106,12 +133,10 @@ void start(self_ptr self, session_actor session) {
           },
           [self](caf::error& err) {
             // No channel, so no remote process: report at once.
-            self->state.result =
-                outcome::make_failed("connect", 255,
-                                     self->state.req.host_label() + ": " +
-                                         self->system().render(err));
-            for (auto& [s, pump] : self->state.outputs)
-              self->send(pump, exited_atom::value);
+            fail_early(self, outcome::make_failed(
+                                 "connect", 255,
+                                 self->state.req.host_label() + ": " +
+                                     self->system().render(err)));
           });
   if (st.requester) self->monitor(st.requester);
   if (st.req.timeout_ms > 0)

@@ -76,12 +76,18 @@ run_cases() {
   wait_gone "$marker" 5 && pass "$TAG timeout killed the remote group" ||
     fail "$TAG timeout left $(pgrep -af "$marker")"
 
-  # Extra fds, each direction.
+  # Extra fds, each direction; a plain SSH channel has none and says so.
   echo "through fd three" >"$tmp/fd3"
-  out=$("${r[@]}" --pass-fd 3 -- sh -c 'cat <&3' 3<"$tmp/fd3")
-  expect_eq "$TAG --pass-fd 3 requester to remote" "through fd three" "$out"
-  "${r[@]}" --pass-fd 4 -- sh -c 'echo back on four >&4' 4>"$tmp/fd4"
-  expect_eq "$TAG --pass-fd 4 remote to requester" "back on four" "$(cat "$tmp/fd4")"
+  if [ "${EXTRA_FDS:-yes}" = no ]; then
+    "${r[@]}" --pass-fd 3 -- sh -c 'cat <&3' 3<"$tmp/fd3" 2>"$tmp/err"
+    expect_eq "$TAG --pass-fd refused without the agent" 255 $?
+    expect_contains "$TAG --pass-fd refusal names the cause" "agent backend" "$(cat "$tmp/err")"
+  else
+    out=$("${r[@]}" --pass-fd 3 -- sh -c 'cat <&3' 3<"$tmp/fd3")
+    expect_eq "$TAG --pass-fd 3 requester to remote" "through fd three" "$out"
+    "${r[@]}" --pass-fd 4 -- sh -c 'echo back on four >&4' 4>"$tmp/fd4"
+    expect_eq "$TAG --pass-fd 4 remote to requester" "back on four" "$(cat "$tmp/fd4")"
+  fi
 
   # SIGKILL of remex itself leaves no remote process behind. Only the agent
   # can promise that: a plain exec channel has no one left to kill the group.

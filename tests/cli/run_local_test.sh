@@ -8,8 +8,11 @@ remex=${1:?usage: run_local_test.sh PATH/TO/remex}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
-REMEX=("$remex" run) TAG=local-agent run_cases "$tmp"
-REMEX=("$remex" run -b ssh) TAG=local-sh ORPHAN_GUARD=no run_cases "$tmp"
+# Bash cannot pass an array as a command prefix, so set REMEX before each call.
+REMEX=("$remex" run)
+TAG=local-agent run_cases "$tmp"
+REMEX=("$remex" run -b ssh)
+TAG=local-sh ORPHAN_GUARD=no EXTRA_FDS=no run_cases "$tmp"
 
 "$remex" run --bogus -- true 2>"$tmp/err"
 expect_eq "usage error exits 255" 255 $?

@@ -54,6 +54,8 @@ int access_mode(int fd) {
 void report_failure(const exec_request& req, const outcome& o) {
   auto host = req.host_label();
   std::string line = o.message;
+  // Transport messages may already carry the "remex: HOST: " prefix.
+  if (line.rfind("remex: ", 0) == 0) line.erase(0, 7);
   if (line.rfind(host + ":", 0) != 0) line = host + ": " + line;
   std::fprintf(stderr, "remex: %s\n", line.c_str());
 }

@@ -88,6 +88,9 @@ void local_channel::spawn(const std::vector<std::string>& argv,
   posix_spawn_file_actions_adddup2(&fa, in[0], 0);
   posix_spawn_file_actions_adddup2(&fa, out[1], 1);
   posix_spawn_file_actions_adddup2(&fa, err[1], 2);
+  // Like sshd's children: only stdin, stdout and stderr, never fds that
+  // happen to be open in this process (they belong to the requester).
+  posix_spawn_file_actions_addclosefrom_np(&fa, 3);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none, all;

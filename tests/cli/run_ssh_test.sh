@@ -1,0 +1,73 @@
+#!/usr/bin/env bash
+# `remex run` against a real OpenSSH sshd (the fixture), agent and ssh
+# backends, plus what only a network host can do wrong: unreachable hosts,
+# unknown and changed host keys.
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+remex=${1:?usage: run_ssh_test.sh PATH/TO/remex}
+. "$here/lib.sh"
+. "$here/run_cases.sh"
+tmp=$(mktemp -d)
+fx="$tmp/fixture"
+mkdir -p "$fx"
+cleanup() {
+  "$here/../fixtures/sshd-fixture" stop "$fx" >/dev/null 2>&1
+  rm -rf "$tmp"
+}
+trap cleanup EXIT
+"$here/../fixtures/sshd-fixture" start "$fx" >/dev/null || {
+  echo "FAIL - the sshd fixture did not start"
+  exit 1
+}
+. "$fx/env"
+
+REMEX=("$remex" run -H fixture -F "$FIXTURE_SSH_CONFIG")
+TAG=ssh-agent run_cases "$tmp"
+REMEX=("$remex" run -H fixture -F "$FIXTURE_SSH_CONFIG" -b ssh)
+TAG=ssh-sh EXTRA_FDS=no run_cases "$tmp"
+
+# The target spelled out instead of an alias, with -i and --known-hosts.
+direct=("$remex" run -H "$FIXTURE_USER@$FIXTURE_HOST:$FIXTURE_PORT"
+  -i "$FIXTURE_KEY" --known-hosts "$FIXTURE_KNOWN_HOSTS")
+out=$("${direct[@]}" -- id -un)
+expect_eq "user@host:port target logs in as the user" "$FIXTURE_USER" "$out"
+
+# Nobody listens on port 1: one line naming the host, exit 255, quickly.
+start=$(date +%s)
+"$remex" run -H 127.0.0.1:1 -i "$FIXTURE_KEY" -- true 2>"$tmp/err"
+expect_eq "unreachable host exits 255" 255 $?
+expect_contains "unreachable host message names it" "remex: 127.0.0.1:1:" "$(cat "$tmp/err")"
+expect_eq "unreachable host: one line" 1 "$(wc -l <"$tmp/err")"
+[ $(($(date +%s) - start)) -lt 10 ] && pass "unreachable host fails fast" ||
+  fail "unreachable host took $(($(date +%s) - start)) s"
+
+# An unknown host key is refused unless accepted, then recorded and reused.
+kh="$tmp/known_hosts_empty"
+: >"$kh"
+unknown=("$remex" run -H "$FIXTURE_USER@$FIXTURE_HOST:$FIXTURE_PORT"
+  -i "$FIXTURE_KEY" --known-hosts "$kh")
+"${unknown[@]}" -- true 2>"$tmp/err"
+expect_eq "unknown host key refused with 255" 255 $?
+expect_contains "unknown host key message" "$FIXTURE_HOST" "$(cat "$tmp/err")"
+"${unknown[@]}" --accept-new-host-key -- true 2>"$tmp/err"
+expect_eq "unknown host key accepted on request" 0 $?
+"${unknown[@]}" -- true 2>"$tmp/err"
+expect_eq "accepted host key recorded and reused" 0 $?
+
+# A changed host key is refused even with --accept-new-host-key.
+# The host's name with another (valid) key: what a reinstalled or
+# impersonated host looks like.
+ssh-keygen -q -t ed25519 -N '' -f "$tmp/other_key"
+echo "[$FIXTURE_HOST]:$FIXTURE_PORT $(cut -d' ' -f1,2 "$tmp/other_key.pub")" \
+  >"$tmp/known_hosts_changed"
+changed=("$remex" run -H "$FIXTURE_USER@$FIXTURE_HOST:$FIXTURE_PORT"
+  -i "$FIXTURE_KEY" --known-hosts "$tmp/known_hosts_changed")
+"${changed[@]}" --accept-new-host-key -- true 2>"$tmp/err"
+expect_eq "changed host key refused with 255" 255 $?
+expect_contains "changed host key message names known_hosts" "known_hosts_changed" "$(cat "$tmp/err")"
+
+# The agent backend's bundle was placed once in the user's cache.
+home=$(getent passwd "$FIXTURE_USER" | cut -d: -f6)
+n=$(find "$home/.cache/remex" -maxdepth 1 -name 'agent-*' -type d | wc -l)
+expect_eq "one agent bundle cached on the host" 1 "$n"
+finish
