@@ -46,6 +46,8 @@ using supervisor_actor = caf::typed_actor<
     caf::reacts_to<chunk_atom, std::uint32_t, std::string>,
     caf::reacts_to<eof_atom, std::uint32_t>,
     caf::reacts_to<signal_atom, std::int32_t>, caf::reacts_to<cancel_atom>,
+    // an output pump's sink failed (the requester's end of stream s is gone)
+    caf::reacts_to<cancel_atom, std::uint32_t, std::string>,
     // from the transport listener and its own children
     caf::reacts_to<exited_atom, outcome>,
     caf::reacts_to<done_atom, std::uint32_t>,

@@ -22,12 +22,19 @@ struct outcome {
   std::int32_t signal = 0;
   bool core_dumped = false;
   bool cleanup_done = false;
-  std::string failure;  // connect, auth, host_key, agent, spawn, lost, cluster
+  // connect, auth, host_key, agent, spawn, lost, cluster; request (refused
+  // before it ran), output (the requester's end of a stream failed)
+  std::string failure;
   std::string message;  // one line: what and where
 
   static outcome from(const transport::exit_status& st);
   static outcome make_failed(std::string failure, std::int32_t code,
                              std::string message);
+  static outcome of(kind_t k) {
+    outcome o;
+    o.kind = k;
+    return o;
+  }
 
   // The CLI's exit code (DESIGN.md table): code, 128+N, 124, 130, 255.
   int exit_code() const;

@@ -38,7 +38,23 @@ void maybe_close(output_pump_actor::stateful_pointer<output_state> self) {
                        self->state.stream);
             self->quit();
           },
-          [self](caf::error& err) { self->quit(std::move(err)); });
+          [self](caf::error&) {
+            // Told the sink what it could; nothing more can reach it.
+            self->send(self->state.supervisor, done_atom::value,
+                       self->state.stream);
+            self->quit();
+          });
+}
+
+// The requester's end is gone: stop the execution, and meanwhile discard
+// what still arrives so the channel drains and its exit can come through.
+void sink_failed(output_pump_actor::stateful_pointer<output_state> self,
+                 const caf::error& err) {
+  auto& st = self->state;
+  if (!st.sink) return;
+  st.sink = nullptr;
+  self->send(st.supervisor, cancel_atom::value, st.stream,
+             self->system().render(err));
 }
 
 output_pump_actor::behavior_type output_pump(
@@ -66,8 +82,12 @@ output_pump_actor::behavior_type output_pump(
                   self->state.ch->consumed(self->state.stream, n);
                   maybe_close(self);
                 },
-                // The requester's end is gone: nobody can take the output.
-                [self](caf::error& err) { self->quit(std::move(err)); });
+                [self, n](caf::error& err) {
+                  self->state.in_flight -= n;
+                  self->state.ch->consumed(self->state.stream, n);
+                  sink_failed(self, err);
+                  maybe_close(self);
+                });
       },
       [self](eof_atom) {
         self->state.closing = true;

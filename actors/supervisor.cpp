@@ -74,6 +74,17 @@ void stop(self_ptr self, outcome why) {
   self->delayed_send(self, st.settings.kill_grace, deadline_atom::value);
 }
 
+std::string stream_name(std::uint32_t s) {
+  switch (s) {
+    case protocol::stream_stdout:
+      return "stdout";
+    case protocol::stream_stderr:
+      return "stderr";
+    default:
+      return "fd " + std::to_string(s);
+  }
+}
+
 // What makes a request impossible to run, before any connection is made.
 std::string request_problem(const exec_request& req) {
   if (req.argv.empty()) return "no command to run";
@@ -160,7 +171,7 @@ supervisor_actor::behavior_type supervisor(self_ptr self, std::uint64_t id,
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     if (dm.source == st.requester) {
-      stop(self, outcome{outcome::cancelled});
+      stop(self, outcome::of(outcome::cancelled));
       return;
     }
     // A dead output pump will never report its stream done.
@@ -194,7 +205,15 @@ supervisor_actor::behavior_type supervisor(self_ptr self, std::uint64_t id,
       [self](signal_atom, std::int32_t signo) {
         self->send(self->state.forwarder, signal_atom::value, signo);
       },
-      [self](cancel_atom) { stop(self, outcome{outcome::cancelled}); },
+      [self](cancel_atom) { stop(self, outcome::of(outcome::cancelled)); },
+      [self](cancel_atom, std::uint32_t s, const std::string& why) {
+        // The requester can no longer take stream s: nothing the command
+        // writes can reach anyone, so stop it.
+        stop(self, outcome::make_failed(
+                       "output", 255,
+                       self->state.req.host_label() + ": cannot deliver " +
+                           stream_name(s) + ": " + why));
+      },
       [self](exited_atom, outcome& o) {
         auto& st = self->state;
         if (st.result) return;
@@ -214,7 +233,7 @@ supervisor_actor::behavior_type supervisor(self_ptr self, std::uint64_t id,
         if (st.stop_reason)
           finish(self);  // the kill grace ran out
         else if (!st.result)
-          stop(self, outcome{outcome::timed_out});
+          stop(self, outcome::of(outcome::timed_out));
       },
   };
 }

@@ -237,8 +237,13 @@ CAF_TEST(a failing child stops the execution with an error) {
   start(make_request(), make_endpoints(true));
   provider->listener->on_data(1, "nobody can take this");
   consume_messages();
-  // The pump died with the sink's error: the remote group is killed.
+  // The sink's error stops the execution: the remote group is killed.
   CAF_CHECK_EQUAL(provider->channel->terminated, 1);
+  // What still arrives is discarded with credit, so the exit is not held
+  // up behind a full window.
+  provider->listener->on_data(1, "more");
+  consume_messages();
+  CAF_CHECK_EQUAL(provider->channel->credit[1], 24u);
   provider->listener->on_exit(transport::exit_status::killed_by(9));
   consume_messages();
   auto rs = replies();

@@ -53,6 +53,19 @@ run_cases() {
   got=$("${r[@]}" -- head -c 1000000000 /dev/zero | wc -c)
   expect_eq "$TAG 1 GB stdout byte count" 1000000000 "$got"
 
+  # A reader that goes away ends remex like SIGPIPE ends a local writer,
+  # as with ssh: 141, no message, and the remote writer stopped.
+  local pmarker="remex-pipe-marker-$$-$TAG"
+  "${r[@]}" -- yes "$pmarker" 2>"$tmp/err" | head -1 >/dev/null
+  expect_eq "$TAG closed reader exits 141" 141 "${PIPESTATUS[0]}"
+  expect_eq "$TAG closed reader: nothing on stderr" "" "$(cat "$tmp/err")"
+  wait_gone "$pmarker" 5 && pass "$TAG closed reader stopped the remote writer" ||
+    fail "$TAG closed reader left $(pgrep -af "$pmarker")"
+
+  # A closed stdin reads as empty (never as some other fd remex opened).
+  out=$(timeout 20 "${r[@]}" -- sh -c 'cat; echo done' <&-)
+  expect_eq "$TAG closed stdin is EOF" "done" "$out"
+
   # A trapping remote script gets the signal remex run receives.
   for sig in INT TERM HUP USR1; do
     "${r[@]}" -- sh -c "trap 'echo got $sig; exit 7' $sig; echo ready; while :; do sleep 0.05; done" >"$tmp/sig" &

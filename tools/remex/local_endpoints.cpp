@@ -8,6 +8,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/sec.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -19,6 +20,8 @@ namespace remex::cli {
 using namespace remex::actors;
 
 namespace {
+
+std::atomic<bool> pipe_broken{false};
 
 // Blocking write of all bytes; handles EINTR and a non-blocking fd.
 bool write_all(int fd, const char* p, size_t n, int& err) {
@@ -46,11 +49,13 @@ sink_actor::behavior_type fd_sink(sink_actor::pointer self, int fd,
       [=](chunk_atom, std::uint32_t s,
           const std::string& bytes) -> caf::result<std::uint64_t> {
         int err = 0;
-        if (!write_all(fd, bytes.data(), bytes.size(), err))
+        if (!write_all(fd, bytes.data(), bytes.size(), err)) {
+          if (err == EPIPE) pipe_broken = true;
           return caf::make_error(caf::sec::runtime_error,
                                  "cannot write stream " + std::to_string(s) +
                                      " to local fd " + std::to_string(fd) +
                                      ": " + std::strerror(err));
+        }
         return std::uint64_t{bytes.size()};
       },
       [=](eof_atom, std::uint32_t) {
@@ -114,6 +119,10 @@ caf::behavior signal_relay(caf::stateful_actor<relay_state>* self) {
 }
 
 }  // namespace
+
+bool output_pipe_broken() {
+  return pipe_broken;
+}
 
 sink_actor spawn_fd_sink(caf::actor_system& sys, int fd, bool close_at_eof) {
   return sys.spawn<caf::detached>(fd_sink, fd, close_at_eof);

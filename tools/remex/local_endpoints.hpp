@@ -16,6 +16,10 @@ namespace remex::cli {
 actors::sink_actor spawn_fd_sink(caf::actor_system& sys, int fd,
                                  bool close_at_eof);
 
+// True once a sink found its reader gone (EPIPE): remex then ends like a
+// process killed by SIGPIPE, as ssh does in `ssh host cmd | head -1`.
+bool output_pipe_broken();
+
 // Reads fd once attached and feeds stream s, keeping at most one credit
 // window in flight; sends EOF at end of input.
 caf::actor spawn_fd_source(caf::actor_system& sys, int fd, std::uint32_t s);

@@ -1,4 +1,8 @@
 // remex: the command line. Subcommands are thin layers over the actors.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <string>
@@ -14,9 +18,24 @@ const char* usage =
     "  run     run one command on a host (or this machine), like ssh host cmd\n"
     "see 'remex run --help'\n";
 
+// A closed stdin, stdout or stderr would be reused by the next open() (a
+// socket, a pipe), and then remex would read or write the wrong thing. Like
+// ssh, put /dev/null there instead.
+void sanitise_std_fds() {
+  for (int fd = 0; fd <= 2; ++fd)
+    if (::fcntl(fd, F_GETFD) < 0 && errno == EBADF) {
+      int null = ::open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+      if (null >= 0 && null != fd) {
+        ::dup2(null, fd);
+        ::close(null);
+      }
+    }
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  sanitise_std_fds();
   if (argc < 2 || !std::strcmp(argv[1], "--help") ||
       !std::strcmp(argv[1], "-h")) {
     std::fputs(usage, argc < 2 ? stderr : stdout);

@@ -117,6 +117,10 @@ int run_command(const std::vector<std::string>& args) {
       .receive(
           [&](const outcome& o) {
             code = o.exit_code();
+            if (o.failure == "output" && output_pipe_broken()) {
+              code = 128 + SIGPIPE;  // quietly, like a pipeline's writer
+              return;
+            }
             if (o.kind == outcome::failed && !o.message.empty())
               report_failure(req, o);
             else if (o.kind == outcome::timed_out)
