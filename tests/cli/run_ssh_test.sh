@@ -66,6 +66,31 @@ changed=("$remex" run -H "$FIXTURE_USER@$FIXTURE_HOST:$FIXTURE_PORT"
 expect_eq "changed host key refused with 255" 255 $?
 expect_contains "changed host key message names known_hosts" "known_hosts_changed" "$(cat "$tmp/err")"
 
+# The link drops mid-command (the server side of the connection dies): 255
+# with one line, no hang, and the remote command does not live on.
+sshd_children() {
+  local p
+  for p in $(pgrep -P "$1"); do
+    [ "$(ps -o comm= -p "$p")" = sshd ] && echo "$p" && sshd_children "$p"
+  done
+}
+for backend in agent ssh; do
+  marker="remex-drop-marker-$$-$backend"
+  "$remex" run -H fixture -F "$FIXTURE_SSH_CONFIG" -b "$backend" -- \
+    sh -c "echo ready; sleep 60; : $marker" >"$tmp/drop" 2>"$tmp/err" &
+  pid=$!
+  wait_file_has "$tmp/drop" ready 10 || fail "drop $backend: remote never ready"
+  kill -KILL $(sshd_children "$FIXTURE_PID")
+  start=$(date +%s)
+  wait "$pid"
+  expect_eq "link drop ($backend) exits 255" 255 $?
+  [ $(($(date +%s) - start)) -lt 20 ] && pass "link drop ($backend) noticed" ||
+    fail "link drop ($backend) took $(($(date +%s) - start)) s"
+  expect_contains "link drop ($backend) message" "remex: fixture: connection lost" "$(cat "$tmp/err")"
+  wait_gone "$marker" 10 && pass "link drop ($backend) leaves no remote process" ||
+    fail "link drop ($backend) left $(pgrep -af "$marker")"
+done
+
 # The agent backend's bundle was placed once in the user's cache.
 home=$(getent passwd "$FIXTURE_USER" | cut -d: -f6)
 n=$(find "$home/.cache/remex" -maxdepth 1 -name 'agent-*' -type d | wc -l)
