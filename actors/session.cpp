@@ -1,11 +1,12 @@
 #include "actors/session.hpp"
 
+#include <dirent.h>
+
 #include <caf/blocking_actor.hpp>
 #include <caf/send.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
-#include <dirent.h>
 #include <vector>
 
 #include "protocol/frame.hpp"
@@ -82,10 +83,9 @@ channel_ptr open_now(self_ptr self, const exec_request& req,
     // Relative to the login directory, where sshd starts the command.
     program = st.placement->program;
   }
-  return transport::start_agent_exec(*st.provider,
-                                     transport::shell_quote(program),
-                                     protocol::agent_config{}, cmd,
-                                     std::move(listener));
+  return transport::start_agent_exec(
+      *st.provider, transport::shell_quote(program), protocol::agent_config{},
+      cmd, std::move(listener));
 }
 
 // ensure_agent blocks on its own connection: run it on a detached actor's
@@ -95,7 +95,8 @@ void place_agent(self_ptr self) {
   session_actor me = self;
   self->spawn<caf::detached>(
       [me, provider = self->state.provider,
-       bundle = local_bundle(self->state.agent.local_dir)](caf::blocking_actor*) {
+       bundle =
+           local_bundle(self->state.agent.local_dir)](caf::blocking_actor*) {
         auto placed = std::make_shared<const transport::agent_placement>(
             transport::ensure_agent(*provider, bundle));
         caf::anon_send(me, placed_atom::value, placement_ptr{placed});
@@ -109,8 +110,8 @@ session_actor::behavior_type session_impl(
   self->state.agent = std::move(agent);
   self->state.ship_agent = ship_agent;
   return {
-      [self](open_atom, exec_request& req, listener_ptr& listener)
-          -> caf::result<channel_ptr> {
+      [self](open_atom, exec_request& req,
+             listener_ptr& listener) -> caf::result<channel_ptr> {
         auto& st = self->state;
         if (req.backend == "ssh" || !st.ship_agent || st.placement)
           return open_now(self, req, std::move(listener));
@@ -135,8 +136,8 @@ session_actor::behavior_type session_impl(
 
 session_actor spawn_session(
     caf::local_actor* parent,
-    std::shared_ptr<transport::session_provider> provider,
-    agent_settings agent, bool ship_agent) {
+    std::shared_ptr<transport::session_provider> provider, agent_settings agent,
+    bool ship_agent) {
   return parent->spawn(session_impl, std::move(provider), std::move(agent),
                        ship_agent);
 }

@@ -35,8 +35,8 @@ struct agent_settings {
 // is remote, so the agent bundle is placed there (once) before it runs.
 session_actor spawn_session(
     caf::local_actor* parent,
-    std::shared_ptr<transport::session_provider> provider,
-    agent_settings agent, bool ship_agent);
+    std::shared_ptr<transport::session_provider> provider, agent_settings agent,
+    bool ship_agent);
 
 }  // namespace remex::actors
 

@@ -127,8 +127,8 @@ void start(self_ptr self, session_actor session) {
     st.inputs.emplace(s, spawn_input_pump(self, s, st.ch));
   st.forwarder = spawn_signal_forwarder(self, st.ch);
   if (auto problem = request_problem(st.req); !problem.empty()) {
-    fail_early(self, outcome::make_failed("request", 255,
-                                          st.req.host_label() + ": " + problem));
+    fail_early(self, outcome::make_failed(
+                         "request", 255, st.req.host_label() + ": " + problem));
     return;
   }
   auto relay = std::make_shared<channel_relay>(me, st.outputs, st.inputs);
@@ -144,10 +144,10 @@ void start(self_ptr self, session_actor session) {
           },
           [self](caf::error& err) {
             // No channel, so no remote process: report at once.
-            fail_early(self, outcome::make_failed(
-                                 "connect", 255,
-                                 self->state.req.host_label() + ": " +
-                                     self->system().render(err)));
+            fail_early(
+                self, outcome::make_failed("connect", 255,
+                                           self->state.req.host_label() + ": " +
+                                               self->system().render(err)));
           });
   if (st.requester) self->monitor(st.requester);
   if (st.req.timeout_ms > 0)
@@ -209,10 +209,10 @@ supervisor_actor::behavior_type supervisor(self_ptr self, std::uint64_t id,
       [self](cancel_atom, std::uint32_t s, const std::string& why) {
         // The requester can no longer take stream s: nothing the command
         // writes can reach anyone, so stop it.
-        stop(self, outcome::make_failed(
-                       "output", 255,
-                       self->state.req.host_label() + ": cannot deliver " +
-                           stream_name(s) + ": " + why));
+        stop(self, outcome::make_failed("output", 255,
+                                        self->state.req.host_label() +
+                                            ": cannot deliver " +
+                                            stream_name(s) + ": " + why));
       },
       [self](exited_atom, outcome& o) {
         auto& st = self->state;

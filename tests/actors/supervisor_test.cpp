@@ -3,10 +3,9 @@
 // where needed, and no actor left behind.
 #define CAF_SUITE supervisor
 
-#include "caf/test/dsl.hpp"
-
 #include "actors/broker.hpp"
 #include "actors/types.hpp"
+#include "caf/test/dsl.hpp"
 #include "scripted_transport.hpp"
 
 using namespace remex;
@@ -59,9 +58,7 @@ caf::behavior capturing_source(caf::stateful_actor<source_state>* self) {
 }
 
 struct config : caf::actor_system_config {
-  config() {
-    remex::actors::add_message_types(*this);
-  }
+  config() { remex::actors::add_message_types(*this); }
 };
 
 struct fixture : test_coordinator_fixture<config> {
@@ -126,8 +123,9 @@ struct fixture : test_coordinator_fixture<config> {
     std::vector<outcome> out;
     bool more = true;
     while (more)
-      self->receive([&](outcome& o) { out.push_back(std::move(o)); },
-                    caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
+      self->receive(
+          [&](outcome& o) { out.push_back(std::move(o)); },
+          caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
     return out;
   }
 
@@ -256,15 +254,16 @@ CAF_TEST(a failing child stops the execution with an error) {
 
 CAF_TEST(requester death cancels and kills the remote group) {
   // A requester actor that forwards its exec to the broker, then dies.
-  auto requester = sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
-    return {
-        [=](exec_atom, exec_request& req, endpoints& ends) {
-          self->send(broker, exec_atom::value, std::move(req),
-                     std::move(ends));
-        },
-        [](const outcome&) {},
-    };
-  });
+  auto requester =
+      sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+        return {
+            [=](exec_atom, exec_request& req, endpoints& ends) {
+              self->send(broker, exec_atom::value, std::move(req),
+                         std::move(ends));
+            },
+            [](const outcome&) {},
+        };
+      });
   start(requester, make_request(), make_endpoints());
   CAF_CHECK_EQUAL(provider->channel->terminated, 0);
   caf::anon_send_exit(requester, caf::exit_reason::kill);
@@ -286,8 +285,7 @@ CAF_TEST(requester death cancels and kills the remote group) {
 CAF_TEST(a transport failure before any output is reported once) {
   start(make_request(), make_endpoints());
   provider->listener->on_exit(transport::exit_status::failed_with(
-      transport::failure_kind::connect, 255,
-      "scripted: connection refused"));
+      transport::failure_kind::connect, 255, "scripted: connection refused"));
   consume_messages();
   auto rs = replies();
   CAF_REQUIRE_EQUAL(rs.size(), 1u);

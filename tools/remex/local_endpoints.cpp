@@ -4,11 +4,11 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <caf/blocking_actor.hpp>
 #include <caf/event_based_actor.hpp>
 #include <caf/sec.hpp>
 #include <caf/typed_event_based_actor.hpp>
-#include <atomic>
 #include <cerrno>
 #include <cstring>
 #include <vector>
