@@ -10,7 +10,9 @@
 
 namespace remex::protocol {
 
-enum class frame_type : std::uint8_t {
+// Wide enough for any number a peer sends as `t` (a CBOR uint), so a type
+// this version does not know keeps its number.
+enum class frame_type : std::uint64_t {
   exec = 1,
   data = 2,
   eof = 3,

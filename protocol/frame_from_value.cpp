@@ -1,5 +1,6 @@
 #include "protocol/frame_from_value.hpp"
 
+#include <cmath>
 #include <limits>
 #include <utility>
 
@@ -108,7 +109,14 @@ class reader {
     // Unknown keys and non-text keys are skipped: forward compatibility.
     for (size_t i = 0; i + 1 < map_.items.size(); i += 2) {
       auto& k = map_.items[i];
-      if (k.kind == cbor_value::text && k.s == key) return &map_.items[i + 1];
+      if (k.kind != cbor_value::text || k.s != key) continue;
+      auto* v = &map_.items[i + 1];
+      // Encoders that do not omit zero values write a nil slice, map or
+      // pointer as null (Go without omitempty, Python's None): that is the
+      // zero value, read as if the field were absent.
+      if (v->kind == cbor_value::null || v->kind == cbor_value::undefined)
+        return nullptr;
+      return v;
     }
     return nullptr;
   }
@@ -131,6 +139,22 @@ class reader {
         return false;
       }
       out = static_cast<Int>(-1 - static_cast<std::int64_t>(v.u));
+      return true;
+    }
+    if (v.kind == cbor_value::floating) {
+      // Some encoders (JavaScript numbers) write a large integer such as a
+      // nanosecond time as a float. A whole number in range is that integer;
+      // a fraction is not an integer at all.
+      // 2^digits bounds the range exactly (digits excludes the sign bit);
+      // NaN fails the comparison.
+      auto f = v.f;
+      auto hi = std::ldexp(1.0, lim::digits);
+      auto lo = lim::is_signed ? -hi : 0.0;
+      if (!(f >= lo && f < hi) || std::trunc(f) != f) {
+        wrong(key, v, lim::is_signed ? "int" : "uint");
+        return false;
+      }
+      out = static_cast<Int>(f);
       return true;
     }
     wrong(key, v, lim::is_signed ? "int" : "uint");
@@ -284,7 +308,9 @@ std::string frame_from_value(cbor_value& v, frame& out) {
     if (v.items[i].kind == cbor_value::text && v.items[i].s == "t")
       has_t = true;
   if (!has_t) return "frame has no 't'";
-  std::uint8_t t = 0;
+  // Any unsigned number is a frame type: one this version does not know is
+  // the caller's to log and ignore, not a reason to end the session.
+  std::uint64_t t = 0;
   r.get("t", t);
   out.t = static_cast<frame_type>(t);
   r.get("s", out.s);

@@ -179,3 +179,47 @@ CAF_TEST(type zero keeps its t when re - encoded) {
   CAF_REQUIRE_EQUAL(r.frames.size(), 1u);
   CAF_CHECK_EQUAL(hex(encode(r.frames[0])), "A1 61 74 00");
 }
+
+CAF_TEST(frame types beyond 255 are returned as they are) {
+  // {"t": 70000, "s": 1}
+  auto r = decode_all(unhex("A2 61 74 1A 00 01 11 70 61 73 01"));
+  CAF_REQUIRE_EQUAL(r.frames.size(), 1u);
+  CAF_CHECK_EQUAL(static_cast<std::uint64_t>(r.frames[0].t), 70000u);
+  CAF_CHECK_EQUAL(hex(encode(r.frames[0])), "A2 61 74 1A 00 01 11 70 61 73 01");
+}
+
+CAF_TEST(null and undefined fields read as zero) {
+  // {"t": 1, "s": null, "x": {"path": "p", "argv": null, "env": undefined,
+  //  "cwd": null, "fds": null}}
+  auto r = decode_all(
+      unhex("A3 61 74 01 61 73 F6 61 78 A5 64 70 61 74 68 61 70"
+            " 64 61 72 67 76 F6 63 65 6E 76 F7 63 63 77 64 F6 63 66 64 73 F6"));
+  CAF_REQUIRE_EQUAL(r.frames.size(), 1u);
+  CAF_REQUIRE(r.frames[0].x.has_value());
+  CAF_CHECK_EQUAL(r.frames[0].x->path, "p");
+  CAF_CHECK(r.frames[0].x->argv.empty());
+  // a null nested map is no map at all
+  r = decode_all(unhex("A2 61 74 08 63 63 66 67 F6"));
+  CAF_REQUIRE_EQUAL(r.frames.size(), 1u);
+  CAF_CHECK(!r.frames[0].cfg.has_value());
+}
+
+CAF_TEST(whole floats are accepted for integer fields) {
+  // {"t": 5.0, "c": -3.0} as half floats; {"t": 7, "l": {"lvl": 4.0}} as a
+  // double; a nanosecond time 1.7e18 as a double.
+  auto r = decode_all(unhex("A2 61 74 F9 45 00 61 63 F9 C2 00"));
+  CAF_REQUIRE_EQUAL(r.frames.size(), 1u);
+  CAF_CHECK(r.frames[0] == make_exit(-3));
+  r =
+      decode_all(unhex("A2 61 74 07 61 6C A1 63 6C 76 6C FB 40 10 00 00 00 00"
+                       " 00 00"));
+  CAF_REQUIRE_EQUAL(r.frames.size(), 1u);
+  CAF_CHECK(r.frames[0] == make_log(4, ""));
+  // {"t": 11, "fop": {"mt": 1.7e18}}
+  r =
+      decode_all(unhex("A2 61 74 0B 63 66 6F 70 A1 62 6D 74 FB 43 B7 97 9C"
+                       " FE 36 2A 00"));
+  CAF_REQUIRE_EQUAL(r.frames.size(), 1u);
+  CAF_REQUIRE(r.frames[0].fop.has_value());
+  CAF_CHECK_EQUAL(r.frames[0].fop->mt, 1700000000000000000);
+}

@@ -130,7 +130,7 @@ int main() {
         io.send_log(protocol::log_warn,
                     std::string("ignored frame before exec: ") +
                         protocol::to_string(f.t) + " (type " +
-                        std::to_string(static_cast<int>(f.t)) + ")");
+                        std::to_string(static_cast<std::uint64_t>(f.t)) + ")");
         io.flush_all();
         break;
     }

@@ -219,7 +219,7 @@ class mux {
       default:
         io_.send_log(protocol::log_warn,
                      std::string("ignored frame of type ") +
-                         std::to_string(static_cast<int>(f.t)) +
+                         std::to_string(static_cast<std::uint64_t>(f.t)) +
                          " during an execution");
     }
   }
