@@ -1,4 +1,4 @@
-// path-query enumeration and the file-op stub.
+// path-query enumeration.
 #define CAF_SUITE agent_query
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -79,24 +79,4 @@ CAF_TEST(path query without paths uses the agent PATH) {
   CAF_CHECK(has_sh);
   std::remove((d1 + "/zz-remex-probe").c_str());
   ::rmdir(d1.c_str());
-}
-
-CAF_TEST(file ops are answered with ENOSYS) {
-  agent_driver a;
-  protocol::frame op;
-  op.t = protocol::frame_type::file_op;
-  protocol::file_op_request r;
-  r.id = 9;
-  r.op = 7;
-  r.p = "/etc/hostname";
-  op.fop = r;
-  a.send(op);
-  a.close_input();
-  a.pump_until([&] { return a.output_closed(); });
-  CAF_REQUIRE_EQUAL(a.others.size(), 1u);
-  CAF_REQUIRE(a.others[0].frp.has_value());
-  CAF_CHECK_EQUAL(a.others[0].frp->id, 9u);
-  CAF_CHECK_EQUAL(a.others[0].frp->er, ENOSYS);
-  auto st = a.wait_agent();
-  CAF_CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }

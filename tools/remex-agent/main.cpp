@@ -7,9 +7,12 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <set>
+#include <vector>
 
 #include "tools/remex-agent/child_process.hpp"
 #include "tools/remex-agent/env_policy.hpp"
+#include "tools/remex-agent/file_ops.hpp"
 #include "tools/remex-agent/frame_io.hpp"
 #include "tools/remex-agent/mux.hpp"
 #include "tools/remex-agent/path_enum.hpp"
@@ -19,32 +22,74 @@ extern char** environ;
 using namespace remex;
 using namespace remex::agent;
 
+// Most stream bytes held for an execution that has not started yet.
+constexpr std::size_t early_window = 1024 * 1024;
+
 namespace {
 
+// Why the session before a command ended without one.
+enum class stop_reason { input_closed, bad_input, link_dropped };
+
 // Waits for the next whole frame before the command runs. Returns false when
-// stdin ended, broke, carried garbage, or the agent was told to stop.
-bool next_frame(frame_io& io, int signal_fd, protocol::frame& f) {
+// stdin ended, broke, carried garbage, or the agent was told to stop; why is
+// in `why`.
+bool next_frame(frame_io& io, int signal_fd, protocol::frame& f,
+                stop_reason& why) {
   for (;;) {
     auto st = io.decoder.next(f);
     if (st == protocol::frame_decoder::status::frame) return true;
     if (st == protocol::frame_decoder::status::error) {
       io.send(protocol::make_error("bad frame: " + io.decoder.error_message()));
+      why = stop_reason::bad_input;
       return false;
     }
-    if (io.in_closed) return false;
+    if (io.out_broken) {
+      why = stop_reason::link_dropped;
+      return false;
+    }
+    if (io.in_closed) {
+      // Half a frame and then the end is a frame cut short, not a clean
+      // end of the session.
+      if (io.decoder.buffered() > 0) {
+        io.send(protocol::make_error("bad frame: input ended inside a frame (" +
+                                     std::to_string(io.decoder.buffered()) +
+                                     " bytes)"));
+        why = stop_reason::bad_input;
+      } else {
+        why = stop_reason::input_closed;
+      }
+      return false;
+    }
     pollfd fds[2] = {{0, POLLIN, 0}, {signal_fd, POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0 && errno != EINTR) return false;
+    if (::poll(fds, 2, -1) < 0 && errno != EINTR) {
+      why = stop_reason::link_dropped;
+      return false;
+    }
     if (fds[1].revents) {
       unsigned char b;
-      while (::read(signal_fd, &b, 1) == 1)
-        if (b != SIGCHLD) return false;
+      bool stop = false;
+      while (::read(signal_fd, &b, 1) == 1) stop = stop || b != SIGCHLD;
+      if (stop) {
+        why = stop_reason::link_dropped;
+        return false;
+      }
     }
     if (fds[0].revents) io.read_stdin();
   }
 }
 
+// Ends an execution that never started: the reason, then its exit code, so
+// the peer gets the `exit` every execution ends with.
+int fail_exec(frame_io& io, const std::string& message, int code) {
+  io.send(protocol::make_error(message));
+  io.send(protocol::make_exit(code));
+  io.flush_all();
+  return 0;
+}
+
 int run_exec(frame_io& io, int signal_fd, const protocol::agent_config& cfg,
-             const protocol::exec_msg& x) {
+             const protocol::exec_msg& x, file_ops& files,
+             std::vector<protocol::frame> early) {
   spawn_spec spec;
   // Like a shell: without a separate path, argv[0] names the program.
   spec.path = x.path.empty() && !x.argv.empty() ? x.argv[0] : x.path;
@@ -52,23 +97,21 @@ int run_exec(frame_io& io, int signal_fd, const protocol::agent_config& cfg,
   spec.env = child_environment(environ, cfg, x.env);
   spec.cwd = x.cwd;
   spec.fds = x.fds;
-  for (auto fd : spec.fds)
-    if (fd < 3 || fd > 65535) {
-      io.send(protocol::make_error("exec: extra fd " + std::to_string(fd) +
-                                   " is not in 3..65535"));
-      io.send(protocol::make_exit(127));
-      io.flush_all();
-      return 0;
-    }
+  std::set<std::uint32_t> seen;
+  for (auto fd : spec.fds) {
+    if (fd < 3 || fd > 65535)
+      return fail_exec(
+          io, "exec: extra fd " + std::to_string(fd) + " is not in 3..65535",
+          127);
+    if (!seen.insert(fd).second)
+      return fail_exec(
+          io, "exec: extra fd " + std::to_string(fd) + " is listed twice", 127);
+  }
   child_process child;
   spawn_failure failure;
-  if (!spawn_child(spec, child, failure)) {
-    io.send(protocol::make_error(failure.message));
-    io.send(protocol::make_exit(failure.exit_code));
-    io.flush_all();
-    return 0;
-  }
-  return run_mux(child, io, signal_fd);
+  if (!spawn_child(spec, child, failure))
+    return fail_exec(io, failure.message, failure.exit_code);
+  return run_mux(child, io, signal_fd, files, std::move(early));
 }
 
 }  // namespace
@@ -80,24 +123,33 @@ int main() {
   int signal_fd = install_signal_pipe();
   if (signal_fd < 0) return 2;
   frame_io io;
+  file_ops files;
   protocol::agent_config cfg;
+  // Stream frames that came ahead of their exec: held (up to one window) and
+  // handed to the execution in order, so no input byte is lost to a peer
+  // that pipelines.
+  std::vector<protocol::frame> early;
+  std::size_t early_bytes = 0;
   protocol::frame f;
-  while (next_frame(io, signal_fd, f)) {
+  stop_reason why = stop_reason::input_closed;
+  bool stop = false;
+  while (!stop && next_frame(io, signal_fd, f, why)) {
     switch (f.t) {
       case protocol::frame_type::config:
-        if (f.cfg) cfg = *f.cfg;
+        // A later config replaces an earlier one as a whole: each says the
+        // complete policy, and an absent `cfg` is the empty (zero) one.
+        cfg = f.cfg.value_or(protocol::agent_config{});
         for (auto& bad : bad_env_patterns(cfg))
           io.send_log(
               protocol::log_warn,
               "env pattern is not a valid regex, it matches nothing: " + bad);
+        io.flush_all();
         break;
       case protocol::frame_type::exec:
-        if (!f.x) {
-          io.send(protocol::make_error("exec frame without 'x'"));
-          io.flush_all();
-          return 2;
-        }
-        return run_exec(io, signal_fd, cfg, *f.x);
+        // An exec without `x` is the zero exec message: it fails to start
+        // like any other without a path, with an error and an exit.
+        return run_exec(io, signal_fd, cfg, f.x.value_or(protocol::exec_msg{}),
+                        files, std::move(early));
       case protocol::frame_type::path_query: {
         std::vector<std::string> dirs;
         if (f.q) dirs = f.q->paths;
@@ -110,23 +162,34 @@ int main() {
         info.i = enumerate_executables(dirs);
         io.send(info);
         io.flush_all();
-        return 0;
+        return io.out_broken ? 3 : 0;
       }
       case protocol::frame_type::file_op: {
         protocol::frame r;
         r.t = protocol::frame_type::file_resp;
-        protocol::file_op_response resp;
-        resp.id = f.fop ? f.fop->id : 0;
-        resp.er = ENOSYS;
-        resp.em = "file operations are not supported by this agent";
-        r.frp = resp;
+        r.frp = files.handle(f.fop.value_or(protocol::file_op_request{}));
         io.send(r);
         io.flush_all();
         break;
       }
+      case protocol::frame_type::data:
+      case protocol::frame_type::eof:
+        // Each frame costs its head too, so a flood of empty ones is
+        // bounded as well.
+        early_bytes += f.d.size() + 64;
+        if (early_bytes > early_window) {
+          io.send(protocol::make_error("bad frame order: more than " +
+                                       std::to_string(early_window) +
+                                       " bytes of stream frames before exec"));
+          why = stop_reason::bad_input;
+          stop = true;
+          break;
+        }
+        early.push_back(std::move(f));
+        break;
       default:
         // Forward compatibility: a newer broker may send frames we do not
-        // know; data/eof/signal before exec have nothing to act on.
+        // know; a signal before exec has no process to go to.
         io.send_log(protocol::log_warn,
                     std::string("ignored frame before exec: ") +
                         protocol::to_string(f.t) + " (type " +
@@ -134,8 +197,18 @@ int main() {
         io.flush_all();
         break;
     }
+    f = protocol::frame{};
   }
   io.flush_all();
-  // stdin closing ends a file session normally; garbage does not.
-  return io.decoder.error_message().empty() ? 0 : 2;
+  // stdin closing ends a file session normally; garbage does not, and being
+  // told to stop (or losing stdout) is a dropped link.
+  switch (why) {
+    case stop_reason::input_closed:
+      return 0;
+    case stop_reason::bad_input:
+      return 2;
+    case stop_reason::link_dropped:
+      return 3;
+  }
+  return 0;
 }

@@ -47,8 +47,8 @@ void set_nonblocking(int fd) {
 
 class mux {
  public:
-  mux(child_process child, frame_io& io, int signal_fd)
-      : child_(child), io_(io), signal_fd_(signal_fd) {
+  mux(child_process child, frame_io& io, int signal_fd, file_ops& files)
+      : child_(child), io_(io), signal_fd_(signal_fd), files_(files) {
     add(0, child.stdin_fd, false, true);
     add(1, child.stdout_fd, true, false);
     add(2, child.stderr_fd, true, false);
@@ -60,9 +60,10 @@ class mux {
     ::fcntl(1, F_SETPIPE_SZ, 1 << 20);
   }
 
-  int run() {
+  int run(std::vector<frame> early) {
+    for (auto& f : early) handle(f);
     while (!done()) {
-      if (!poll_once()) return drop_link();
+      if (!poll_once()) return drop_link(bad_input_ ? 2 : 3);
     }
     for (std::uint32_t s : {1u, 2u}) {
       auto& e = eps_.at(s);
@@ -176,6 +177,7 @@ class mux {
       if (st == protocol::frame_decoder::status::error) {
         io_.send(
             protocol::make_error("bad frame: " + io_.decoder.error_message()));
+        bad_input_ = true;
         return false;
       }
       handle(f);
@@ -206,13 +208,11 @@ class mux {
           ::kill(-child_.pid, static_cast<int>(f.sig));
         break;
       case frame_type::file_op: {
+        // Out of order (file ops belong to a file session), but a request
+        // is never left without its answer.
         frame r;
         r.t = frame_type::file_resp;
-        protocol::file_op_response resp;
-        resp.id = f.fop ? f.fop->id : 0;
-        resp.er = ENOSYS;
-        resp.em = "file operations are not supported by this agent";
-        r.frp = resp;
+        r.frp = files_.handle(f.fop.value_or(protocol::file_op_request{}));
         io_.send(r);
         break;
       }
@@ -313,10 +313,10 @@ class mux {
   }
 
   // The broker is gone: no orphans. TERM the group, KILL it after a grace.
-  int drop_link() {
+  int drop_link(int status) {
     io_.flush();  // an error frame, if any, may still reach a live peer
     terminate_group();
-    return 3;
+    return status;
   }
 
   void terminate_group() {
@@ -344,6 +344,8 @@ class mux {
   child_process child_;
   frame_io& io_;
   int signal_fd_;
+  file_ops& files_;
+  bool bad_input_ = false;  // the session ends because of malformed input
   std::map<std::uint32_t, endpoint> eps_;
   std::vector<char> readbuf_ = std::vector<char>(read_chunk);
   bool reaped_ = false;
@@ -353,9 +355,10 @@ class mux {
 
 }  // namespace
 
-int run_mux(child_process child, frame_io& io, int signal_fd) {
-  mux m{child, io, signal_fd};
-  return m.run();
+int run_mux(child_process child, frame_io& io, int signal_fd, file_ops& files,
+            std::vector<protocol::frame> early) {
+  mux m{child, io, signal_fd, files};
+  return m.run(std::move(early));
 }
 
 }  // namespace remex::agent

@@ -1,0 +1,369 @@
+// File sessions: every file-op the protocol lists is performed and answered
+// with its file-resp, errors carry errno and a message, handles are the
+// agent's own numbers.
+#define CAF_SUITE agent_file_ops
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <fstream>
+#include <sstream>
+
+#include "agent_driver.hpp"
+#include "caf/test/unit_test.hpp"
+
+using namespace remex;
+using protocol::file_op_code;
+using protocol::file_op_request;
+using protocol::file_op_response;
+using remex::test::agent_driver;
+
+namespace {
+
+std::uint32_t next_id = 100;
+
+// Sends one request and waits for the response with its id.
+file_op_response call(agent_driver& a, file_op_request req) {
+  req.id = next_id++;
+  protocol::frame f;
+  f.t = protocol::frame_type::file_op;
+  f.fop = req;
+  a.send(f);
+  auto find = [&]() -> const protocol::frame* {
+    for (auto& o : a.others)
+      if (o.t == protocol::frame_type::file_resp && o.frp &&
+          o.frp->id == req.id)
+        return &o;
+    return nullptr;
+  };
+  if (!a.pump_until([&] { return find() != nullptr; }, 10000)) {
+    CAF_FAIL("no file-resp for request " << req.id);
+  }
+  return *find()->frp;
+}
+
+file_op_request op(file_op_code code, std::string p = {}, std::string np = {}) {
+  file_op_request r;
+  r.op = static_cast<std::uint32_t>(code);
+  r.p = std::move(p);
+  r.np = std::move(np);
+  return r;
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string names_of(const file_op_response& r) {
+  std::string out;
+  for (auto& e : r.en) out += (out.empty() ? "" : ",") + e.n;
+  return out;
+}
+
+void remove_tree(const std::string& dir) {
+  auto cmd = "rm -rf '" + dir + "'";
+  CAF_CHECK_EQUAL(std::system(cmd.c_str()), 0);
+}
+
+}  // namespace
+
+CAF_TEST(create write read stat and close a file through handles) {
+  auto dir = test::make_temp_dir();
+  auto file = dir + "/f.bin";
+  agent_driver a;
+  auto r = call(a, op(file_op_code::create, file));
+  CAF_REQUIRE_EQUAL(r.er, 0);
+  CAF_REQUIRE(r.h != 0);
+  auto h = r.h;
+  auto w = op(file_op_code::writeat);
+  w.h = h;
+  w.of = 3;
+  w.d = std::string("ab\0cd", 5);
+  r = call(a, w);
+  CAF_CHECK_EQUAL(r.er, 0);
+  CAF_CHECK_EQUAL(r.n, 5);
+  CAF_CHECK_EQUAL(slurp(file), std::string("\0\0\0ab\0cd", 8));
+  // A read past the end is short and says eof.
+  auto rd = op(file_op_code::readat);
+  rd.h = h;
+  rd.of = 2;
+  rd.sz = 100;
+  r = call(a, rd);
+  CAF_CHECK_EQUAL(r.er, 0);
+  CAF_CHECK_EQUAL(r.d, std::string("\0ab\0cd", 6));
+  CAF_CHECK_EQUAL(r.n, 6);
+  CAF_CHECK(r.eof);
+  // A read inside the file is whole and not eof.
+  rd.of = 3;
+  rd.sz = 2;
+  r = call(a, rd);
+  CAF_CHECK_EQUAL(r.d, "ab");
+  CAF_CHECK(!r.eof);
+  auto fs = op(file_op_code::fstat);
+  fs.h = h;
+  r = call(a, fs);
+  CAF_REQUIRE(r.st.has_value());
+  CAF_CHECK_EQUAL(r.st->n, "f.bin");
+  CAF_CHECK_EQUAL(r.st->s, 8);
+  CAF_CHECK(S_ISREG(r.st->m));
+  CAF_CHECK(!r.st->d);
+  auto sy = op(file_op_code::fsync);
+  sy.h = h;
+  CAF_CHECK_EQUAL(call(a, sy).er, 0);
+  auto ft = op(file_op_code::ftruncate);
+  ft.h = h;
+  ft.sz = 4;
+  CAF_CHECK_EQUAL(call(a, ft).er, 0);
+  CAF_CHECK_EQUAL(slurp(file).size(), 4u);
+  auto cl = op(file_op_code::close);
+  cl.h = h;
+  CAF_CHECK_EQUAL(call(a, cl).er, 0);
+  // The handle is gone now.
+  r = call(a, cl);
+  CAF_CHECK_EQUAL(r.er, EBADF);
+  CAF_CHECK(!r.em.empty());
+  r = call(a, rd);
+  CAF_CHECK_EQUAL(r.er, EBADF);
+  // Open reads; openfile takes Linux O_* flags and a mode.
+  r = call(a, op(file_op_code::open, file));
+  CAF_REQUIRE_EQUAL(r.er, 0);
+  CAF_CHECK(r.h != h);
+  auto of = op(file_op_code::openfile, dir + "/g");
+  of.fl = O_WRONLY | O_CREAT | O_APPEND;
+  of.mo = 0640;
+  r = call(a, of);
+  CAF_REQUIRE_EQUAL(r.er, 0);
+  struct stat st;
+  CAF_REQUIRE(::stat((dir + "/g").c_str(), &st) == 0);
+  auto mask = ::umask(0);
+  ::umask(mask);
+  CAF_CHECK_EQUAL(st.st_mode & 0777, 0640u & ~mask);
+  // exclusive create of an existing file fails with EEXIST
+  of.fl = O_WRONLY | O_CREAT | O_EXCL;
+  r = call(a, of);
+  CAF_CHECK_EQUAL(r.er, EEXIST);
+  CAF_CHECK(r.em.find(dir + "/g") != std::string::npos);
+  CAF_CHECK_EQUAL(r.h, 0u);
+  a.close_input();
+  CAF_CHECK(a.pump_until([&] { return a.output_closed(); }));
+  auto ws = a.wait_agent();
+  CAF_CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+  remove_tree(dir);
+}
+
+CAF_TEST(stat lstat readlink symlink link and errors name the path) {
+  auto dir = test::make_temp_dir();
+  std::ofstream(dir + "/t") << "12345";
+  agent_driver a;
+  CAF_CHECK_EQUAL(call(a, op(file_op_code::symlink, "t", dir + "/l")).er, 0);
+  CAF_CHECK_EQUAL(call(a, op(file_op_code::link, dir + "/t", dir + "/h")).er,
+                  0);
+  auto r = call(a, op(file_op_code::stat, dir + "/l"));
+  CAF_REQUIRE(r.st.has_value());
+  CAF_CHECK_EQUAL(r.st->n, "l");
+  CAF_CHECK_EQUAL(r.st->s, 5);
+  CAF_CHECK_EQUAL(r.st->nl, 2u);
+  CAF_CHECK(r.st->ino != 0);
+  CAF_CHECK(r.st->t > 0 && r.st->at > 0 && r.st->ct > 0);
+  CAF_CHECK_EQUAL(r.st->uid, ::getuid());
+  CAF_CHECK_EQUAL(r.st->gid, ::getgid());
+  CAF_CHECK(r.st->bs > 0);
+  r = call(a, op(file_op_code::lstat, dir + "/l"));
+  CAF_REQUIRE(r.st.has_value());
+  CAF_CHECK(S_ISLNK(r.st->m));
+  r = call(a, op(file_op_code::readlink, dir + "/l"));
+  CAF_CHECK_EQUAL(r.er, 0);
+  CAF_CHECK_EQUAL(r.p, "t");
+  r = call(a, op(file_op_code::stat, dir + "/missing"));
+  CAF_CHECK_EQUAL(r.er, ENOENT);
+  CAF_CHECK(!r.st.has_value());
+  CAF_CHECK(r.em.find("stat") != std::string::npos);
+  CAF_CHECK(r.em.find(dir + "/missing") != std::string::npos);
+  r = call(a, op(file_op_code::stat, dir));
+  CAF_REQUIRE(r.st.has_value());
+  CAF_CHECK(r.st->d);
+  r = call(a, op(file_op_code::statfs, dir));
+  CAF_CHECK_EQUAL(r.er, 0);
+  CAF_REQUIRE(r.sf.has_value());
+  CAF_CHECK(r.sf->b > 0 && r.sf->bs > 0 && r.sf->fr > 0 && r.sf->nl > 0);
+  CAF_CHECK(r.sf->ba <= r.sf->bf && r.sf->bf <= r.sf->b);
+  CAF_CHECK_EQUAL(call(a, op(file_op_code::statfs, dir + "/nope")).er, ENOENT);
+  remove_tree(dir);
+}
+
+CAF_TEST(directories mkdir mkdirall readdir rename remove) {
+  auto dir = test::make_temp_dir();
+  agent_driver a;
+  auto md = op(file_op_code::mkdir, dir + "/d");
+  md.mo = 0750;
+  CAF_CHECK_EQUAL(call(a, md).er, 0);
+  CAF_CHECK_EQUAL(call(a, md).er, EEXIST);
+  auto mda = op(file_op_code::mkdirall, dir + "/d/x/y/z/");
+  mda.mo = 0755;
+  CAF_CHECK_EQUAL(call(a, mda).er, 0);
+  CAF_CHECK_EQUAL(call(a, mda).er, 0);  // existing: fine
+  std::ofstream(dir + "/d/file") << "x";
+  mda.p = dir + "/d/file/sub";
+  CAF_CHECK_EQUAL(call(a, mda).er, ENOTDIR);
+  auto r = call(a, op(file_op_code::readdir, dir + "/d"));
+  CAF_CHECK_EQUAL(r.er, 0);
+  CAF_CHECK_EQUAL(names_of(r), "file,x");
+  CAF_CHECK(r.eof);
+  CAF_CHECK_EQUAL(r.n, 2);
+  CAF_REQUIRE_EQUAL(r.en.size(), 2u);
+  CAF_CHECK(!r.en[0].d && r.en[0].s == 1);
+  CAF_CHECK(r.en[1].d);
+  // Removing a non-empty directory says so; a file and an empty one go.
+  r = call(a, op(file_op_code::remove, dir + "/d/x"));
+  CAF_CHECK_EQUAL(r.er, ENOTEMPTY);
+  CAF_CHECK_EQUAL(call(a, op(file_op_code::remove, dir + "/d/x/y/z")).er, 0);
+  CAF_CHECK_EQUAL(call(a, op(file_op_code::remove, dir + "/d/file")).er, 0);
+  CAF_CHECK_EQUAL(call(a, op(file_op_code::remove, dir + "/d/file")).er,
+                  ENOENT);
+  CAF_CHECK_EQUAL(
+      call(a, op(file_op_code::rename, dir + "/d/x", dir + "/d/renamed")).er,
+      0);
+  r = call(a, op(file_op_code::readdir, dir + "/d"));
+  CAF_CHECK_EQUAL(names_of(r), "renamed");
+  // readdir of an open directory handle works too
+  r = call(a, op(file_op_code::open, dir + "/d"));
+  CAF_REQUIRE_EQUAL(r.er, 0);
+  auto rd = op(file_op_code::readdir);
+  rd.h = r.h;
+  r = call(a, rd);
+  CAF_CHECK_EQUAL(r.er, 0);
+  CAF_CHECK_EQUAL(names_of(r), "renamed");
+  CAF_CHECK_EQUAL(call(a, op(file_op_code::readdir, dir + "/none")).er, ENOENT);
+  remove_tree(dir);
+}
+
+CAF_TEST(readdir pages through a large directory) {
+  auto dir = test::make_temp_dir();
+  for (int i = 0; i < 5000; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "/e%05d", i);
+    std::ofstream(dir + name);
+  }
+  agent_driver a;
+  std::size_t total = 0;
+  std::string last;
+  bool sorted = true;
+  auto rd = op(file_op_code::readdir, dir);
+  for (int page = 0; page < 10; ++page) {
+    rd.of = static_cast<std::int64_t>(total);
+    auto r = call(a, rd);
+    CAF_REQUIRE_EQUAL(r.er, 0);
+    CAF_CHECK_EQUAL(r.n, static_cast<std::int64_t>(r.en.size()));
+    for (auto& e : r.en) {
+      sorted = sorted && e.n > last;
+      last = e.n;
+    }
+    total += r.en.size();
+    if (r.eof) break;
+    CAF_CHECK(!r.en.empty());
+  }
+  CAF_CHECK_EQUAL(total, 5000u);
+  CAF_CHECK(sorted);
+  // sz bounds one page
+  rd.of = 10;
+  rd.sz = 3;
+  auto r = call(a, rd);
+  CAF_CHECK_EQUAL(names_of(r), "e00010,e00011,e00012");
+  CAF_CHECK(!r.eof);
+  remove_tree(dir);
+}
+
+CAF_TEST(chmod truncate chtimes chown getwd) {
+  auto dir = test::make_temp_dir();
+  auto file = dir + "/f";
+  std::ofstream(file) << "0123456789";
+  agent_driver a;
+  auto cm = op(file_op_code::chmod, file);
+  cm.mo = 0604;
+  CAF_CHECK_EQUAL(call(a, cm).er, 0);
+  struct stat st;
+  ::stat(file.c_str(), &st);
+  CAF_CHECK_EQUAL(st.st_mode & 07777, 0604u);
+  // A Go os.FileMode's setgid bit (1 << 22) is honoured.
+  cm.mo = (1u << 22) | 0750;
+  CAF_CHECK_EQUAL(call(a, cm).er, 0);
+  ::stat(file.c_str(), &st);
+  CAF_CHECK_EQUAL(st.st_mode & 07777, static_cast<unsigned>(S_ISGID | 0750));
+  auto tr = op(file_op_code::truncate, file);
+  tr.sz = 3;
+  CAF_CHECK_EQUAL(call(a, tr).er, 0);
+  CAF_CHECK_EQUAL(slurp(file), "012");
+  auto ct = op(file_op_code::chtimes, file);
+  ct.at = 1000000000LL * 1000000000 + 5;
+  ct.mt = 1234567890LL * 1000000000 + 123456789;
+  CAF_CHECK_EQUAL(call(a, ct).er, 0);
+  auto r = call(a, op(file_op_code::stat, file));
+  CAF_REQUIRE(r.st.has_value());
+  CAF_CHECK_EQUAL(r.st->t, ct.mt);
+  CAF_CHECK_EQUAL(r.st->at, ct.at);
+  auto co = op(file_op_code::chown, file);
+  co.uid = -1;
+  co.gid = static_cast<std::int64_t>(::getgid());
+  CAF_CHECK_EQUAL(call(a, co).er, 0);
+  r = call(a, op(file_op_code::getwd));
+  CAF_CHECK_EQUAL(r.er, 0);
+  char cwd[4096];
+  CAF_CHECK_EQUAL(r.p, std::string(::getcwd(cwd, sizeof cwd)));
+  remove_tree(dir);
+}
+
+CAF_TEST(large reads are bounded and unknown ops are not implemented) {
+  auto dir = test::make_temp_dir();
+  auto file = dir + "/big";
+  std::ofstream(file) << std::string(3 * 1024 * 1024, 'z');
+  agent_driver a;
+  auto r = call(a, op(file_op_code::open, file));
+  CAF_REQUIRE_EQUAL(r.er, 0);
+  auto rd = op(file_op_code::readat);
+  rd.h = r.h;
+  rd.sz = 3 * 1024 * 1024;
+  r = call(a, rd);
+  CAF_CHECK_EQUAL(r.er, 0);
+  CAF_CHECK_EQUAL(r.d.size(), 1024u * 1024);
+  CAF_CHECK(!r.eof);
+  CAF_CHECK(a.decode_error.empty());
+  rd.of = -1;
+  CAF_CHECK_EQUAL(call(a, rd).er, EINVAL);
+  file_op_request odd;
+  odd.op = 99;
+  r = call(a, odd);
+  CAF_CHECK_EQUAL(r.er, ENOSYS);
+  CAF_CHECK(r.em.find("99") != std::string::npos);
+  // a file-op without `fop` is the zero request: op 0 is unknown too
+  protocol::frame bare;
+  bare.t = protocol::frame_type::file_op;
+  a.send(bare);
+  a.close_input();
+  CAF_CHECK(a.pump_until([&] { return a.output_closed(); }));
+  CAF_REQUIRE(!a.others.empty());
+  CAF_REQUIRE(a.others.back().frp.has_value());
+  CAF_CHECK_EQUAL(a.others.back().frp->id, 0u);
+  CAF_CHECK_EQUAL(a.others.back().frp->er, ENOSYS);
+  remove_tree(dir);
+}
+
+CAF_TEST(a file op during an execution is answered) {
+  auto dir = test::make_temp_dir();
+  std::ofstream(dir + "/f") << "abc";
+  agent_driver a;
+  a.send_exec("/bin/sh", {"sh", "-c", "read x; echo $x"});
+  auto r = call(a, op(file_op_code::stat, dir + "/f"));
+  CAF_CHECK_EQUAL(r.er, 0);
+  CAF_REQUIRE(r.st.has_value());
+  CAF_CHECK_EQUAL(r.st->s, 3);
+  a.send(protocol::make_data(0, "go\n"));
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK_EQUAL(a.data[1], "go\n");
+  CAF_CHECK_EQUAL(*a.exit_code, 0);
+  remove_tree(dir);
+}

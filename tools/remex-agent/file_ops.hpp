@@ -1,0 +1,55 @@
+// The file operations of a file session (`file-op` → `file-resp`): the
+// remote side of a remote file system. Operations mirror the POSIX calls
+// their names say; open files are reached through handles the agent hands
+// out, never raw descriptors, so a peer cannot touch the agent's own stdin,
+// stdout or the child's pipes.
+#pragma once
+
+#include <sys/stat.h>
+
+#include <cstdint>
+#include <map>
+#include <string>
+
+#include "protocol/frame.hpp"
+
+namespace remex::agent {
+
+// Most bytes one readat returns: the largest data chunk, so the response
+// stays within the frame limits of both sides.
+constexpr std::size_t max_read_size = 1024 * 1024;
+// Most entries one readdir returns; `of` pages through larger directories
+// and `eof` says the listing is complete.
+constexpr std::size_t max_dir_entries = 4096;
+
+class file_ops {
+ public:
+  file_ops() = default;
+  ~file_ops();
+  file_ops(const file_ops&) = delete;
+  file_ops& operator=(const file_ops&) = delete;
+
+  // Performs one request and says how it went; er = errno (0 = ok).
+  protocol::file_op_response handle(const protocol::file_op_request& req);
+
+  std::size_t open_handles() const { return handles_.size(); }
+
+ private:
+  struct open_file {
+    int fd = -1;
+    std::string name;  // the path it was opened by (fstat's `n`)
+  };
+
+  protocol::file_op_response open(const protocol::file_op_request& req,
+                                  int flags, unsigned mode);
+  open_file* find(std::uint64_t h);
+
+  std::map<std::uint64_t, open_file> handles_;
+  // 0 is the omitted zero value on the wire, so it never names a file.
+  std::uint64_t next_handle_ = 1;
+};
+
+// Stat fields as the wire carries them; name is the base name of the path.
+protocol::stat_info make_stat_info(const struct stat& st, std::string name);
+
+}  // namespace remex::agent
