@@ -244,3 +244,13 @@ CAF_TEST(the command starts with no signal ignored) {
   CAF_REQUIRE(a.run_to_end());
   CAF_CHECK_EQUAL(a.data[1], "SigIgn:\t0000000000000000\n");
 }
+
+CAF_TEST(an argument as long as Linux allows is passed whole) {
+  // MAX_ARG_STRLEN is 128 KiB including the NUL.
+  std::string big(128 * 1024 - 1, 'a');
+  agent_driver a;
+  a.send_exec("/bin/sh", {"sh", "-c", "printf %s \"$1\" | wc -c", "sh", big});
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK(a.errors.empty());
+  CAF_CHECK_EQUAL(a.data[1], std::to_string(big.size()) + "\n");
+}
