@@ -223,3 +223,12 @@ CAF_TEST(whole floats are accepted for integer fields) {
   CAF_REQUIRE(r.frames[0].fop.has_value());
   CAF_CHECK_EQUAL(r.frames[0].fop->mt, 1700000000000000000);
 }
+
+CAF_TEST(a self - described CBOR tag before a frame is transparent) {
+  // 55799(A1 61 74 03), as encoders that mark their output write it.
+  auto r =
+      decode_all(unhex("D9 D9 F7 A1 61 74 03 D9 D9 F7 A2 61 74 03 61 73 01"));
+  CAF_REQUIRE_EQUAL(r.frames.size(), 2u);
+  CAF_CHECK(r.frames[0] == make_eof(0));
+  CAF_CHECK(r.frames[1] == make_eof(1));
+}
