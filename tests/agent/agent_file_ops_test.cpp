@@ -367,3 +367,18 @@ CAF_TEST(a file op during an execution is answered) {
   CAF_CHECK_EQUAL(*a.exit_code, 0);
   remove_tree(dir);
 }
+
+CAF_TEST(opening a fifo without a peer does not stall the session) {
+  auto dir = test::make_temp_dir();
+  auto fifo = dir + "/fifo";
+  CAF_REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  agent_driver a;
+  auto of = op(file_op_code::openfile, fifo);
+  of.fl = O_WRONLY;
+  auto r = call(a, of);
+  CAF_CHECK_EQUAL(r.er, ENXIO);
+  r = call(a, op(file_op_code::open, fifo));
+  CAF_CHECK_EQUAL(r.er, 0);
+  CAF_CHECK(r.h != 0);
+  remove_tree(dir);
+}

@@ -160,13 +160,18 @@ file_op_response file_ops::open(const file_op_request& req, int flags,
                                 unsigned mode) {
   file_op_response r;
   r.id = req.id;
+  // Opening a FIFO would wait for its other end and stall every stream of
+  // the session; non-blocking, it fails or returns at once instead. Files
+  // do not care, and the flag is dropped again unless the peer asked for it.
   int fd;
-  do fd = ::open(req.p.c_str(), flags | O_CLOEXEC, mode);
+  do fd = ::open(req.p.c_str(), flags | O_CLOEXEC | O_NONBLOCK, mode);
   while (fd < 0 && errno == EINTR);
   if (fd < 0) {
     fail(r, req, errno);
     return r;
   }
+  if (!(flags & O_NONBLOCK))
+    ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   r.h = next_handle_++;
   handles_[r.h] = open_file{fd, req.p};
   return r;
