@@ -88,18 +88,30 @@ channel_ptr open_now(self_ptr self, const exec_request& req,
       cmd, std::move(listener));
 }
 
-// ensure_agent blocks on its own connection: run it on a detached actor's
-// thread, never on the scheduler's.
+void placer(caf::blocking_actor*, session_actor session,
+            std::shared_ptr<transport::session_provider> provider,
+            transport::agent_bundle bundle) {
+  auto placed = std::make_shared<const transport::agent_placement>(
+      transport::ensure_agent(*provider, bundle));
+  caf::anon_send(session, placed_atom::value, placement_ptr{placed});
+}
+
+// First a check over the host's own connection (the common case: the agent
+// is there); only when it is missing, ensure_agent uploads it. That blocks
+// on a connection of its own, so it runs on a detached actor's thread, never
+// on the scheduler's. (Arguments, not captures: CAF 0.17 dereferences a null
+// argument tuple for argument-less function actors.)
 void place_agent(self_ptr self) {
-  self->state.placing = true;
+  auto& st = self->state;
+  st.placing = true;
   session_actor me = self;
-  self->spawn<caf::detached>(
-      [me, provider = self->state.provider,
-       bundle =
-           local_bundle(self->state.agent.local_dir)](caf::blocking_actor*) {
-        auto placed = std::make_shared<const transport::agent_placement>(
-            transport::ensure_agent(*provider, bundle));
-        caf::anon_send(me, placed_atom::value, placement_ptr{placed});
+  transport::check_agent(
+      *st.provider, local_bundle(st.agent.local_dir),
+      [me](transport::agent_placement checked) {
+        caf::anon_send(
+            me, placed_atom::value,
+            placement_ptr{std::make_shared<const transport::agent_placement>(
+                std::move(checked))});
       });
 }
 
@@ -122,6 +134,11 @@ session_actor::behavior_type session_impl(
       },
       [self](placed_atom, placement_ptr& placed) {
         auto& st = self->state;
+        if (placed->missing) {
+          self->spawn<caf::detached>(placer, session_actor{self}, st.provider,
+                                     local_bundle(st.agent.local_dir));
+          return;
+        }
         st.placing = false;
         st.placement = std::move(placed);
         auto waiting = std::move(st.waiting);

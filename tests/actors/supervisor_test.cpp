@@ -48,7 +48,11 @@ struct source_state {
   std::uint64_t credit = 0;
 };
 
-caf::behavior capturing_source(caf::stateful_actor<source_state>* self) {
+// CAF 0.17 dereferences a null argument tuple when a function-based actor
+// is spawned without arguments (UBSan flags it), so the test actors take one.
+caf::behavior capturing_source(caf::stateful_actor<source_state>* self,
+                               std::uint64_t initial_credit) {
+  self->state.credit = initial_credit;
   return {
       [self](attach_atom, supervisor_actor& sup) { self->state.sup = sup; },
       [self](credit_atom, std::uint32_t, std::uint64_t n) {
@@ -77,7 +81,7 @@ struct fixture : test_coordinator_fixture<config> {
     settings.make_provider = [p = provider](const exec_request&) { return p; };
     settings.supervision.kill_grace = std::chrono::seconds(5);
     broker = spawn_broker(sys, settings);
-    source = sys.spawn(capturing_source);
+    source = sys.spawn(capturing_source, std::uint64_t{0});
     run();
   }
 
@@ -254,8 +258,8 @@ CAF_TEST(a failing child stops the execution with an error) {
 
 CAF_TEST(requester death cancels and kills the remote group) {
   // A requester actor that forwards its exec to the broker, then dies.
-  auto requester =
-      sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+  auto requester = sys.spawn(
+      [](caf::event_based_actor* self, broker_actor broker) -> caf::behavior {
         return {
             [=](exec_atom, exec_request& req, endpoints& ends) {
               self->send(broker, exec_atom::value, std::move(req),
@@ -263,7 +267,8 @@ CAF_TEST(requester death cancels and kills the remote group) {
             },
             [](const outcome&) {},
         };
-      });
+      },
+      broker);
   start(requester, make_request(), make_endpoints());
   CAF_CHECK_EQUAL(provider->channel->terminated, 0);
   caf::anon_send_exit(requester, caf::exit_reason::kill);

@@ -66,6 +66,20 @@ changed=("$remex" run -H "$FIXTURE_USER@$FIXTURE_HOST:$FIXTURE_PORT"
 expect_eq "changed host key refused with 255" 255 $?
 expect_contains "changed host key message names known_hosts" "known_hosts_changed" "$(cat "$tmp/err")"
 
+# Ctrl-C while connecting (a server that accepts but never answers) ends
+# remex at once, as it ends ssh: death by SIGINT.
+kill -STOP "$FIXTURE_PID"
+"$remex" run -H fixture -F "$FIXTURE_SSH_CONFIG" -- true 2>"$tmp/err" &
+pid=$!
+sleep 1
+kill -INT "$pid"
+start=$(date +%s)
+wait "$pid"
+expect_eq "SIGINT while connecting ends remex by SIGINT" 130 $?
+kill -CONT "$FIXTURE_PID"
+[ $(($(date +%s) - start)) -lt 3 ] && pass "SIGINT while connecting is prompt" ||
+  fail "SIGINT while connecting took $(($(date +%s) - start)) s"
+
 # The link drops mid-command (the server side of the connection dies): 255
 # with one line, no hang, and the remote command does not live on.
 sshd_children() {
@@ -91,8 +105,12 @@ for backend in agent ssh; do
     fail "link drop ($backend) left $(pgrep -af "$marker")"
 done
 
-# The agent backend's bundle was placed once in the user's cache.
+# The agent backend placed this build's agent bundle on the host, once.
 home=$(getent passwd "$FIXTURE_USER" | cut -d: -f6)
-n=$(find "$home/.cache/remex" -maxdepth 1 -name 'agent-*' -type d | wc -l)
-expect_eq "one agent bundle cached on the host" 1 "$n"
+agent_dir=$(dirname "$remex")
+n=0
+for d in "$home"/.cache/remex/agent-*/; do
+  cmp -s "$d/remex-agent" "$agent_dir/remex-agent" && n=$((n + 1))
+done
+expect_eq "this build's agent is cached on the host once" 1 "$n"
 finish

@@ -22,6 +22,8 @@ using namespace remex::actors;
 namespace {
 
 std::atomic<bool> pipe_broken{false};
+std::atomic<bool> relay_attached{false};
+std::atomic<bool> remote_spoke{false};  // output can come before the attach
 
 // Blocking write of all bytes; handles EINTR and a non-blocking fd.
 bool write_all(int fd, const char* p, size_t n, int& err) {
@@ -48,6 +50,7 @@ sink_actor::behavior_type fd_sink(sink_actor::pointer self, int fd,
   return {
       [=](chunk_atom, std::uint32_t s,
           const std::string& bytes) -> caf::result<std::uint64_t> {
+        remote_spoke = true;
         int err = 0;
         if (!write_all(fd, bytes.data(), bytes.size(), err)) {
           if (err == EPIPE) pipe_broken = true;
@@ -102,9 +105,14 @@ struct relay_state {
   std::vector<std::int32_t> held;
 };
 
-caf::behavior signal_relay(caf::stateful_actor<relay_state>* self) {
+// Takes the signals held so far as its argument: CAF 0.17 dereferences a
+// null argument tuple when a function-based actor is spawned without any.
+caf::behavior signal_relay(caf::stateful_actor<relay_state>* self,
+                           std::vector<std::int32_t> held) {
+  self->state.held = std::move(held);
   return {
       [self](attach_atom, supervisor_actor& sup) {
+        relay_attached = true;
         self->state.sup = sup;
         for (auto n : self->state.held) self->send(sup, signal_atom::value, n);
         self->state.held.clear();
@@ -124,6 +132,10 @@ bool output_pipe_broken() {
   return pipe_broken;
 }
 
+bool signals_have_a_target() {
+  return relay_attached || remote_spoke;
+}
+
 sink_actor spawn_fd_sink(caf::actor_system& sys, int fd, bool close_at_eof) {
   return sys.spawn<caf::detached>(fd_sink, fd, close_at_eof);
 }
@@ -133,7 +145,7 @@ caf::actor spawn_fd_source(caf::actor_system& sys, int fd, std::uint32_t s) {
 }
 
 caf::actor spawn_signal_relay(caf::actor_system& sys) {
-  return sys.spawn(signal_relay);
+  return sys.spawn(signal_relay, std::vector<std::int32_t>{});
 }
 
 }  // namespace remex::cli

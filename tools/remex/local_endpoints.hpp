@@ -24,6 +24,10 @@ bool output_pipe_broken();
 // window in flight; sends EOF at end of input.
 caf::actor spawn_fd_source(caf::actor_system& sys, int fd, std::uint32_t s);
 
+// True once the remote command runs: the signal relay is attached, or
+// output has arrived (the relay then holds signals until it is attached).
+bool signals_have_a_target();
+
 // Forwards (signal_atom, n) to the supervisor once attached; signals that
 // arrive earlier are held until then.
 caf::actor spawn_signal_relay(caf::actor_system& sys);

@@ -9,6 +9,7 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 #include <climits>
+#include <csignal>
 #include <cstdio>
 #include <thread>
 
@@ -35,6 +36,24 @@ sigset_t block_forwarded_signals() {
   for (auto s : forwarded_signals) sigaddset(&set, s);
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
+}
+
+// Before the command runs (connecting, placing the agent) there is nobody to
+// forward to: these end remex itself, as they end ssh while it connects.
+bool ends_remex(int signo) {
+  return signo == SIGINT || signo == SIGTERM || signo == SIGHUP ||
+         signo == SIGQUIT;
+}
+
+[[noreturn]] void die_by(int signo) {
+  std::fflush(stdout);
+  std::signal(signo, SIG_DFL);
+  sigset_t one;
+  sigemptyset(&one);
+  sigaddset(&one, signo);
+  pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
+  std::raise(signo);
+  std::_Exit(128 + signo);
 }
 
 std::string agent_dir() {
@@ -109,8 +128,9 @@ int run_command(const std::vector<std::string>& args) {
   std::thread([sigs, relay] {
     for (;;) {
       int signo = 0;
-      if (sigwait(&sigs, &signo) == 0)
-        caf::anon_send(relay, signal_atom::value, std::int32_t{signo});
+      if (sigwait(&sigs, &signo) != 0) continue;
+      if (!signals_have_a_target() && ends_remex(signo)) die_by(signo);
+      caf::anon_send(relay, signal_atom::value, std::int32_t{signo});
     }
   }).detach();
 

@@ -66,19 +66,78 @@ int remote(ssh_session s, const std::string& line, std::string& out) {
   return code;
 }
 
-// True when `sha256sum` in dir reports exactly the expected digests.
-bool verified(ssh_session s, const std::string& dir,
-              const std::map<std::string, std::string>& want) {
+using digests = std::map<std::string, std::string>;  // file name → sha256
+
+std::string verify_line(const std::string& dir, const digests& want) {
   std::string line = "cd " + shell_quote(dir) + " 2>/dev/null && sha256sum";
   for (auto& [name, digest] : want) line += " " + shell_quote(name);
-  std::string out;
-  if (remote(s, line, out) != 0) return false;
-  std::map<std::string, std::string> got;
+  return line;
+}
+
+// True when sha256sum's output lists exactly the expected digests.
+bool matches(const std::string& out, const digests& want) {
+  digests got;
   std::istringstream in{out};
   std::string digest, name;
   while (in >> digest >> name) got[name] = digest;
   return got == want;
 }
+
+bool verified(ssh_session s, const std::string& dir, const digests& want) {
+  std::string out;
+  return remote(s, verify_line(dir, want), out) == 0 && matches(out, want);
+}
+
+// Each file's digest and content by base name; false when one is unreadable.
+bool read_bundle(const agent_bundle& b, digests& want,
+                 std::map<std::string, std::string>& contents,
+                 std::string& unreadable) {
+  for (auto& path : b.files) {
+    auto& bytes = contents[base_name(path)];
+    if (!slurp(path, bytes)) {
+      unreadable = path;
+      return false;
+    }
+    want[base_name(path)] = sha256(bytes);
+  }
+  return true;
+}
+
+// Collects the check's stdout; decides when the command ends.
+class check_listener : public channel_listener {
+ public:
+  check_listener(session_provider& p, agent_placement where, digests want,
+                 std::function<void(agent_placement)> done)
+      : p_(p),
+        where_(std::move(where)),
+        want_(std::move(want)),
+        done_(std::move(done)) {}
+
+  void on_data(std::uint32_t s, std::string bytes) override {
+    if (s == 1 && out_.size() < 64 * 1024) out_ += bytes;
+  }
+  void on_eof(std::uint32_t) override {}
+  void on_drained(std::uint32_t, std::size_t) override {}
+  void on_exit(exit_status st) override {
+    if (st.kind == exit_status::kind_t::failed) {
+      where_.failure = std::move(st);
+    } else if (st.kind == exit_status::kind_t::exited && st.code == 0 &&
+               matches(out_, want_)) {
+      remember(p_, where_.directory);
+      where_.ok = true;
+    } else {
+      where_.missing = true;
+    }
+    done_(std::move(where_));
+  }
+
+ private:
+  session_provider& p_;
+  agent_placement where_;
+  digests want_;
+  std::function<void(agent_placement)> done_;
+  std::string out_;
+};
 
 bool upload(sftp_session sftp, const std::string& path,
             const std::string& bytes) {
@@ -118,13 +177,11 @@ agent_placement ensure_agent(session_provider& p, const agent_bundle& b,
     return out;
   };
   if (b.files.empty()) return failed("empty agent bundle");
-  std::map<std::string, std::string> want;
+  digests want;
   std::map<std::string, std::string> contents;
-  for (auto& path : b.files) {
-    auto& bytes = contents[base_name(path)];
-    if (!slurp(path, bytes)) return failed("cannot read " + path);
-    want[base_name(path)] = sha256(bytes);
-  }
+  std::string unreadable;
+  if (!read_bundle(b, want, contents, unreadable))
+    return failed("cannot read " + unreadable);
   auto digest = bundle_digest(b);
   out.directory = cache_dir + "/agent-" + digest;
   out.program = out.directory + "/" + base_name(b.files.front());
@@ -186,6 +243,32 @@ agent_placement ensure_agent(session_provider& p, const agent_bundle& b,
   }
   out.uploaded = true;
   return done(true);
+}
+
+void check_agent(session_provider& p, const agent_bundle& b,
+                 std::function<void(agent_placement)> done,
+                 const std::string& cache_dir) {
+  agent_placement where;
+  digests want;
+  std::map<std::string, std::string> contents;
+  std::string unreadable;
+  if (b.files.empty() || !read_bundle(b, want, contents, unreadable)) {
+    // ensure_agent says precisely what is wrong with the bundle.
+    where.missing = true;
+    done(std::move(where));
+    return;
+  }
+  where.directory = cache_dir + "/agent-" + bundle_digest(b);
+  where.program = where.directory + "/" + base_name(b.files.front());
+  if (remembered(p, where.directory)) {
+    where.ok = true;
+    done(std::move(where));
+    return;
+  }
+  auto line = verify_line(where.directory, want);
+  p.open_exec(line, {},
+              std::make_shared<check_listener>(
+                  p, std::move(where), std::move(want), std::move(done)));
 }
 
 }  // namespace remex::transport

@@ -261,14 +261,6 @@ class ssh_core : public std::enable_shared_from_this<ssh_core> {
       // delivery: fewer callbacks and fewer credit round trips.
       std::string got;
       bool at_eof = false;
-      // While the consumer still works on earlier data, let small amounts
-      // gather in libssh and hand them over as one: each delivery costs a
-      // few thread handoffs. An idle consumer gets every byte at once.
-      if (c->unconsumed[i] > 0 && !c->eof[i]) {
-        int avail = ssh_channel_poll(c->ch, i);
-        if (avail >= 0 && static_cast<std::size_t>(avail) < read_chunk)
-          continue;
-      }
       while (!c->eof[i] && c->unconsumed[i] + got.size() < default_window &&
              got.size() < read_chunk) {
         auto room = std::min(read_chunk - got.size(),
