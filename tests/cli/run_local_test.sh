@@ -17,4 +17,11 @@ TAG=local-sh ORPHAN_GUARD=no EXTRA_FDS=no run_cases "$tmp"
 "$remex" run --bogus -- true 2>"$tmp/err"
 expect_eq "usage error exits 255" 255 $?
 expect_contains "usage error names the option" "--bogus" "$(cat "$tmp/err")"
+expect_eq "usage error is one line" 1 "$(wc -l <"$tmp/err")"
+"$remex" run 2>"$tmp/err"
+expect_eq "no command exits 255" 255 $?
+expect_contains "no command says so" "no command" "$(cat "$tmp/err")"
+# Options after the command belong to the command.
+out=$("$remex" run echo hi -n -x)
+expect_eq "options after COMMAND are its arguments" "hi -n -x" "$out"
 finish

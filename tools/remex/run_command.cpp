@@ -85,7 +85,7 @@ int run_command(const std::vector<std::string>& args) {
   std::string error;
   auto opts = parse_run_options(args, error);
   if (!opts) {
-    std::fprintf(stderr, "remex: %s\n%s", error.c_str(), run_usage);
+    std::fprintf(stderr, "remex: %s (see 'remex run --help')\n", error.c_str());
     return 255;
   }
   auto& req = opts->request;
