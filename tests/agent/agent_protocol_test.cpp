@@ -10,30 +10,14 @@
 
 #include "agent_driver.hpp"
 #include "caf/test/unit_test.hpp"
+#include "tests/protocol/raw_cbor.hpp"
 
 using namespace remex;
 using remex::test::agent_driver;
 
 namespace {
 
-// Raw CBOR, for frames our encoder would never write.
-struct raw {
-  std::string out;
-  unsigned char b[9];
-  raw& put(std::size_t n) {
-    out.append(reinterpret_cast<char*>(b), n);
-    return *this;
-  }
-  raw& map(std::size_t n) { return put(cbor_encode_map_start(n, b, 9)); }
-  raw& array(std::size_t n) { return put(cbor_encode_array_start(n, b, 9)); }
-  raw& uint(std::uint64_t v) { return put(cbor_encode_uint(v, b, 9)); }
-  raw& null() { return put(cbor_encode_null(b, 9)); }
-  raw& text(const std::string& s) {
-    put(cbor_encode_string_start(s.size(), b, 9));
-    out += s;
-    return *this;
-  }
-};
+using remex::test::raw;
 
 protocol::frame config_frame(std::vector<std::string> keep,
                              std::vector<std::string> remove = {}) {

@@ -6,34 +6,14 @@
 #include "caf/test/unit_test.hpp"
 #include "frame_sample.hpp"
 #include "protocol/limits.hpp"
+#include "tests/protocol/raw_cbor.hpp"
 
 using namespace remex::protocol;
 using namespace remex::protocol::test;
 
 namespace {
 
-// Raw CBOR, for frames the encoder would never write.
-struct raw {
-  std::string out;
-  unsigned char b[9];
-  raw& put(std::size_t n) {
-    out.append(reinterpret_cast<char*>(b), n);
-    return *this;
-  }
-  raw& map(std::size_t n) { return put(cbor_encode_map_start(n, b, 9)); }
-  raw& array(std::size_t n) { return put(cbor_encode_array_start(n, b, 9)); }
-  raw& uint(std::uint64_t v) { return put(cbor_encode_uint(v, b, 9)); }
-  raw& text(const std::string& s) {
-    put(cbor_encode_string_start(s.size(), b, 9));
-    out += s;
-    return *this;
-  }
-  raw& bytes(const std::string& s) {
-    put(cbor_encode_bytestring_start(s.size(), b, 9));
-    out += s;
-    return *this;
-  }
-};
+using remex::test::raw;
 
 bool contains(const std::string& s, const std::string& part) {
   return s.find(part) != std::string::npos;
