@@ -15,7 +15,7 @@ dir=$(mktemp -d)
 trap '"$fixture" stop "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
 "$fixture" start "$dir" >/dev/null
 . "$dir/env"
-ssh_cmd=(ssh -F "$FIXTURE_SSH_CONFIG" -o ControlMaster=no fixture)
+ssh=(ssh -F "$FIXTURE_SSH_CONFIG" -o ControlMaster=no fixture)
 remex_agent=("$remex" run -F "$FIXTURE_SSH_CONFIG" -H fixture)
 remex_ssh=("$remex" run -b ssh -F "$FIXTURE_SSH_CONFIG" -H fixture)
 
@@ -24,6 +24,7 @@ now_ns() { date +%s%N; }
 
 # seconds for one 1 GB read, checking the byte count
 one_gb() {
+  [ $# -gt 1 ] || { echo "one_gb: no command" >&2; exit 1; }
   local t0 t1 bytes
   t0=$(now_ns)
   bytes=$("$@" head -c 1000000000 /dev/zero | wc -c)
@@ -44,7 +45,7 @@ wall_true() {
 }
 
 echo "remex run vs ssh on one fixture sshd (127.0.0.1:$FIXTURE_PORT), $(nproc) cores"
-cipher=$(ssh -v "${ssh_cmd[@]:1}" true 2>&1 | grep -m1 'kex: server->client cipher' | sed 's/.*cipher: \([^ ]*\).*/\1/')
+cipher=$(ssh -v "${ssh[@]:1}" true 2>&1 | grep -m1 'kex: server->client cipher' | sed 's/.*cipher: \([^ ]*\).*/\1/')
 echo "ssh negotiated cipher: ${cipher:-unknown}"
 
 declare -A tp
