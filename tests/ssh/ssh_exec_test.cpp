@@ -44,6 +44,20 @@ CAF_TEST(output and exit codes) {
   CAF_CHECK_EQUAL(ok->status.exit_code(), 0);
 }
 
+CAF_TEST(a listener that never consumes still sees small output and the end) {
+  // Output is gathered while the consumer is behind; the remote EOF must
+  // flush what was held even when no credit ever comes back.
+  auto p = provider();
+  auto col = std::make_shared<test::collector>();
+  col->auto_consume = false;
+  auto ch = p->open_exec("echo one; sleep 0.3; echo two; sleep 0.3; echo three",
+                         {}, col);
+  col->attach(ch);
+  CAF_REQUIRE(col->wait_exit(20s));
+  CAF_CHECK_EQUAL(col->stream(1), "one\ntwo\nthree\n");
+  CAF_CHECK_EQUAL(col->status.exit_code(), 0);
+}
+
 CAF_TEST(stdin round trip of 4 MiB) {
   auto p = provider();
   std::string data(4 << 20, '\0');

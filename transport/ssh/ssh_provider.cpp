@@ -46,6 +46,7 @@ struct chan {
   std::vector<int> signals;
   bool terminating = false;
   clock::time_point kill_deadline;
+  bool remote_eof = false;  // the server sent EOF (data may still be buffered)
   bool got_status = false;
   int status = 0;
   bool got_signal = false;
@@ -63,6 +64,11 @@ struct conn {
   clock::time_point last_rx;
   clock::time_point last_probe;
 };
+
+// ssh_channel_is_eof stays false while data is buffered; this does not.
+void on_remote_eof(ssh_session, ssh_channel, void* user) {
+  static_cast<chan*>(user)->remote_eof = true;
+}
 
 void on_exit_status(ssh_session, ssh_channel, int status, void* user) {
   auto* c = static_cast<chan*>(user);
@@ -256,7 +262,21 @@ class ssh_core : public std::enable_shared_from_this<ssh_core> {
     if (drained > 0 && c->listener) c->listener->on_drained(0, drained);
     if (c->state == chan::st::done) return;
 
+    bool held = false;
     for (int i = 0; i < 2; ++i) {
+      // While the consumer still works on earlier data, let less than a
+      // chunk gather in libssh and hand it over as one: each delivery costs
+      // the actors a few thread handoffs. An idle consumer gets every byte
+      // at once; consumed() runs io again. Polling first processes pending
+      // packets, so an EOF already received is seen here.
+      if (c->unconsumed[i] > 0 && !c->eof[i]) {
+        int avail = ssh_channel_poll(c->ch, i);
+        if (avail >= 0 && static_cast<std::size_t>(avail) < read_chunk &&
+            !c->remote_eof) {
+          held = true;
+          continue;
+        }
+      }
       // Gather what libssh has buffered (one packet per read) into one
       // delivery: fewer callbacks and fewer credit round trips.
       std::string got;
@@ -289,6 +309,9 @@ class ssh_core : public std::enable_shared_from_this<ssh_core> {
         if (c->state == chan::st::done) return;
       }
     }
+    // A later poll (the other stream's) may have taken in the remote EOF:
+    // then nothing more arrives to wake us, so deliver what was held now.
+    if (held && c->remote_eof) return io(c);
     if (c->eof[0] && c->eof[1] && ssh_channel_is_closed(c->ch)) {
       if (c->got_signal)
         finish(c, exit_status::killed_by(c->sig, c->core));
@@ -355,6 +378,7 @@ class ssh_core : public std::enable_shared_from_this<ssh_core> {
       ssh_callbacks_init(&c->cbs);
       c->cbs.userdata = c.get();
       c->cbs.channel_exit_status_function = on_exit_status;
+      c->cbs.channel_eof_function = on_remote_eof;
       c->cbs.channel_exit_signal_function = on_exit_signal;
       ssh_set_channel_callbacks(c->ch, &c->cbs);
       c->state = chan::st::opening;
