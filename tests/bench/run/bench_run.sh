@@ -12,10 +12,16 @@ n_tp=${N_THROUGHPUT:-5}
 n_true=${N_TRUE:-30}
 
 dir=$(mktemp -d)
-trap '"$fixture" stop "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
+trap 'ssh -o ControlPath="$dir/cm-%C" -O exit fixture -F "$dir/ssh_config" >/dev/null 2>&1
+  "$fixture" stop "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
 "$fixture" start "$dir" >/dev/null
 . "$dir/env"
 ssh=(ssh -F "$FIXTURE_SSH_CONFIG" -o ControlMaster=no fixture)
+# remex prefers AES-GCM; ssh's default is chacha20: show ssh with both.
+ssh_aes=(ssh -F "$FIXTURE_SSH_CONFIG" -o ControlMaster=no -c aes128-gcm@openssh.com fixture)
+# ssh reusing one master connection (ControlMaster), the fastest ssh there is.
+ssh_mux=(ssh -F "$FIXTURE_SSH_CONFIG" -o ControlMaster=auto
+  -o ControlPath="$dir/cm-%C" -o ControlPersist=120 fixture)
 remex_agent=("$remex" run -F "$FIXTURE_SSH_CONFIG" -H fixture)
 remex_ssh=("$remex" run -b ssh -F "$FIXTURE_SSH_CONFIG" -H fixture)
 
@@ -49,7 +55,7 @@ cipher=$(ssh -v "${ssh[@]:1}" true 2>&1 | grep -m1 'kex: server->client cipher' 
 echo "ssh negotiated cipher: ${cipher:-unknown}"
 
 declare -A tp
-for who in ssh remex_agent remex_ssh; do
+for who in ssh ssh_aes remex_agent remex_ssh; do
   declare -n cmd=$who
   ms=$(for ((i = 0; i < n_tp; i++)); do one_gb "${cmd[@]}"; done | median)
   tp[$who]=$ms
@@ -59,9 +65,13 @@ done
 printf 'throughput ratio remex(agent)/ssh: %.2f   remex(ssh backend)/ssh: %.2f\n' \
   "$(echo "${tp[ssh]} / ${tp[remex_agent]}" | bc -l)" \
   "$(echo "${tp[ssh]} / ${tp[remex_ssh]}" | bc -l)"
+printf 'throughput ratio vs ssh -c aes128-gcm: remex(agent) %.2f   remex(ssh backend) %.2f\n' \
+  "$(echo "${tp[ssh_aes]} / ${tp[remex_agent]}" | bc -l)" \
+  "$(echo "${tp[ssh_aes]} / ${tp[remex_ssh]}" | bc -l)"
 
+"${ssh_mux[@]}" true </dev/null  # start the master before timing
 declare -A wt
-for who in ssh remex_agent remex_ssh; do
+for who in ssh ssh_mux remex_agent remex_ssh; do
   declare -n cmd=$who
   us=$(wall_true "${cmd[@]}")
   wt[$who]=$us
@@ -70,3 +80,5 @@ done
 printf 'wall time ratio ssh/remex(agent): %.2f   ssh/remex(ssh backend): %.2f\n' \
   "$(echo "${wt[ssh]} / ${wt[remex_agent]}" | bc -l)" \
   "$(echo "${wt[ssh]} / ${wt[remex_ssh]}" | bc -l)"
+printf 'wall time ratio ssh with ControlMaster/remex(agent): %.2f\n' \
+  "$(echo "${wt[ssh_mux]} / ${wt[remex_agent]}" | bc -l)"
