@@ -216,12 +216,16 @@ class agent_channel : public exec_channel {
         if (!error_.empty() && (f.c == 126 || f.c == 127))
           report(exit_status::failed_with(failure_kind::spawn,
                                           static_cast<int>(f.c), error_));
-        else
+        else {
+          // The error did not end the command: say it, once, as a log.
+          if (!error_.empty()) listener_->on_log(8, "agent error: " + error_);
           report(exit_status::exited_with(static_cast<int>(f.c)));
+        }
         break;
       case frame_type::error:
+        // Kept for the outcome it explains (not found, bad cwd, broken
+        // link), so the user reads it once, not also as a log line.
         error_ = f.e;
-        listener_->on_log(8, "agent error: " + f.e);
         break;
       case frame_type::log: {
         std::string msg = f.l ? f.l->msg : "";

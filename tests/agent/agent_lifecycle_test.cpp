@@ -79,10 +79,21 @@ CAF_TEST(a signal reaches grandchildren in the group too) {
   CAF_CHECK(all_gone(pids, pids[0]));
 }
 
-CAF_TEST(background jobs do not hold the exit and do not outlive it) {
+CAF_TEST(
+    a background job holding stdout holds the exit and its output arrives) {
+  // As under sshd: the exit waits until stdout and stderr are closed.
   agent_driver a;
-  // The background sleep keeps stdout open; the exit must come anyway.
-  a.send_exec("/bin/sh", {"sh", "-c", "sleep 100 & echo $$ $!; exit 3"});
+  a.send_exec("/bin/sh",
+              {"sh", "-c", "(sleep 1; echo late) & echo early; exit 3"});
+  CAF_REQUIRE(a.run_to_end(10000));
+  CAF_CHECK_EQUAL(*a.exit_code, 3);
+  CAF_CHECK_EQUAL(a.data[1], "early\nlate\n");
+}
+
+CAF_TEST(background jobs that let go of the pipes do not outlive the agent) {
+  agent_driver a;
+  a.send_exec("/bin/sh",
+              {"sh", "-c", "sleep 100 >/dev/null 2>&1 & echo $$ $!; exit 3"});
   CAF_REQUIRE(a.run_to_end(10000));
   CAF_CHECK_EQUAL(*a.exit_code, 3);
   auto pids = printed_pids(a.data[1]);

@@ -67,6 +67,9 @@ run_cases() {
   expect_eq "$TAG closed stdin is EOF" "done" "$out"
 
   # A trapping remote script gets the signal remex run receives.
+  # Job control, or bash starts background jobs with INT and QUIT ignored,
+  # and remex (like ssh) leaves an inherited ignored signal alone.
+  set -m
   for sig in INT TERM HUP USR1; do
     "${r[@]}" -- sh -c "trap 'echo got $sig; exit 7' $sig; echo ready; while :; do sleep 0.05; done" >"$tmp/sig" &
     local pid=$!
@@ -77,6 +80,7 @@ run_cases() {
     expect_eq "$TAG SIG$sig forwarded, trap exit code" 7 "$rc"
     expect_contains "$TAG SIG$sig reached the trap" "got $sig" "$(cat "$tmp/sig")"
   done
+  set +m
 
   # Timeout: 124, and the remote process group is gone.
   local marker="remex-timeout-marker-$$-$TAG"

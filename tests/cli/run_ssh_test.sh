@@ -69,8 +69,10 @@ expect_contains "changed host key message names known_hosts" "known_hosts_change
 # Ctrl-C while connecting (a server that accepts but never answers) ends
 # remex at once, as it ends ssh: death by SIGINT.
 kill -STOP "$FIXTURE_PID"
+set -m # else bash starts the background job with SIGINT ignored
 "$remex" run -H fixture -F "$FIXTURE_SSH_CONFIG" -- true 2>"$tmp/err" &
 pid=$!
+set +m
 sleep 1
 kill -INT "$pid"
 start=$(date +%s)

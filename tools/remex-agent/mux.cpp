@@ -25,10 +25,6 @@ using protocol::frame_type;
 constexpr std::size_t window = 1024 * 1024;
 constexpr std::size_t read_chunk = protocol::max_data_chunk;
 constexpr auto kill_grace = std::chrono::seconds(2);
-// Once the child is reaped, output still flowing is forwarded; when nothing
-// arrives for this long, a grandchild holding the pipes must not hold the
-// exit back: the remaining streams are closed and the group terminated.
-constexpr int drain_idle_ms = 200;
 
 // One endpoint toward the child: its stdin pipe, stdout/stderr pipes, or the
 // agent's end of an extra fd's socketpair (both directions).
@@ -101,9 +97,10 @@ class mux {
 
   bool done() const {
     // Like sshd: the exit goes out once the child is gone and its stdout and
-    // stderr are closed (everything it wrote has been read).
-    return reaped_ &&
-           (drain_idle_ || (!eps_.at(1).readable && !eps_.at(2).readable));
+    // stderr are closed (everything it wrote has been read). A background
+    // job that keeps them open holds the exit back, as it holds ssh's, and
+    // what it writes later still arrives.
+    return reaped_ && !eps_.at(1).readable && !eps_.at(2).readable;
   }
 
   int exit_code() const {
@@ -140,13 +137,8 @@ class mux {
         which.push_back(s);
       }
     }
-    int timeout = reaped_ && out_room ? drain_idle_ms : -1;
-    auto rc = ::poll(fds.data(), fds.size(), timeout);
+    auto rc = ::poll(fds.data(), fds.size(), -1);
     if (rc < 0 && errno != EINTR) return false;
-    if (rc == 0 && reaped_) {
-      drain_idle_ = true;
-      return true;
-    }
     for (size_t i = 0; i < fds.size(); ++i) {
       auto re = fds[i].revents;
       if (!re) continue;
@@ -349,7 +341,6 @@ class mux {
   std::map<std::uint32_t, endpoint> eps_;
   std::vector<char> readbuf_ = std::vector<char>(read_chunk);
   bool reaped_ = false;
-  bool drain_idle_ = false;
   int status_ = 0;
 };
 

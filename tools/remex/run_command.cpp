@@ -30,10 +30,17 @@ const int forwarded_signals[] = {SIGINT,  SIGTERM, SIGHUP,
 
 // Blocks the forwarded signals in every thread (call before any thread
 // starts) so that one thread can take them with sigwait.
+// A signal this process inherited as ignored (nohup, `trap '' INT`) stays
+// ignored and is not forwarded, as with ssh: a blocked signal would be
+// queued for sigwait even though its disposition is SIG_IGN.
 sigset_t block_forwarded_signals() {
   sigset_t set;
   sigemptyset(&set);
-  for (auto s : forwarded_signals) sigaddset(&set, s);
+  for (auto s : forwarded_signals) {
+    struct sigaction old {};
+    if (sigaction(s, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
+    sigaddset(&set, s);
+  }
   pthread_sigmask(SIG_BLOCK, &set, nullptr);
   return set;
 }

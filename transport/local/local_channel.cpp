@@ -21,8 +21,8 @@ namespace {
 constexpr std::size_t read_chunk = 128 * 1024;
 // How long a group gets between SIGTERM and SIGKILL on terminate().
 constexpr std::chrono::milliseconds kill_grace{2000};
-// After the command is gone, how long output pipes held open by background
-// processes may delay the exit report.
+// After terminate(), how long pipes held open by surviving members of the
+// group may delay the exit report.
 constexpr std::chrono::milliseconds orphan_pipe_grace{1000};
 
 std::vector<std::string> merged_env(const std::vector<std::string>& extra) {
@@ -215,15 +215,13 @@ void local_channel::on_child_exit() {
   wstatus_ = status;
   loop_->unwatch(pid_watch_);
   maybe_report_exit();
-  if (!reported_) force_close_after_grace();
+  if (!reported_ && terminating_) force_close_after_grace();
 }
 
 // The exit is reported once stdout and stderr are closed, as sshd does, so
-// no output is lost. Unlike sshd, a background process that keeps the pipes
-// open cannot delay it forever: once the command is reaped and a grace has
-// passed, whatever is readable is delivered and the pipes are closed. A pipe
-// held back by flow control (the listener is a window behind) is not cut:
-// the grace starts over until the listener catches up.
+// no output is lost: a background job that keeps them open holds the exit
+// back, as it holds ssh's. Only after terminate() are the pipes cut, once
+// the command is reaped and a grace has passed.
 void local_channel::force_close_after_grace() {
   auto self = shared_from_this();
   loop_->after(orphan_pipe_grace, [self] {
@@ -330,9 +328,10 @@ void local_channel::terminate() {
     self->terminating_ = true;
     self->close_stdin();
     if (self->pid_ <= 0) return;
-    // The leader is gone (its pipe grace is already running); members
-    // still holding its pipes may remain.
+    // The leader may be gone while members still hold its pipes: those
+    // are cut after a grace.
     if (self->reaped_ && self->out_[0].fd < 0 && self->out_[1].fd < 0) return;
+    if (self->reaped_) self->force_close_after_grace();
     ::kill(-self->pid_, SIGTERM);
     self->loop_->after(kill_grace, [self] {
       // The group id stays reserved while any member lives, so this cannot
