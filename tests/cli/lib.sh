@@ -2,6 +2,7 @@
 # shellcheck shell=bash
 failures=0
 passes=0
+lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 pass() { passes=$((passes + 1)); echo "ok   - $1"; }
 fail() { failures=$((failures + 1)); echo "FAIL - $1"; }
@@ -44,4 +45,18 @@ wait_file_has() {
 finish() {
   echo "$passes passed, $failures failed"
   [ "$failures" -eq 0 ]
+}
+
+# start_fixture TMP: a real sshd in TMP/fixture, its env sourced; at exit the
+# sshd is stopped and TMP removed. Exits the test when sshd cannot start.
+start_fixture() {
+  local fx="$1/fixture"
+  mkdir -p "$fx"
+  # shellcheck disable=SC2064 # expand now: the paths are fixed
+  trap "'$lib_dir/../fixtures/sshd-fixture' stop '$fx' >/dev/null 2>&1; rm -rf '$1'" EXIT
+  "$lib_dir/../fixtures/sshd-fixture" start "$fx" >/dev/null || {
+    echo "FAIL - the sshd fixture did not start"
+    exit 1
+  }
+  . "$fx/env"
 }

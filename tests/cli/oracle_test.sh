@@ -12,18 +12,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 remex=${1:?usage: oracle_test.sh PATH/TO/remex}
 . "$here/lib.sh"
 tmp=$(mktemp -d)
-fx="$tmp/fixture"
-mkdir -p "$fx"
-cleanup() {
-  "$here/../fixtures/sshd-fixture" stop "$fx" >/dev/null 2>&1
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-"$here/../fixtures/sshd-fixture" start "$fx" >/dev/null || {
-  echo "FAIL - the sshd fixture did not start"
-  exit 1
-}
-. "$fx/env"
+start_fixture "$tmp"
 cfg=$FIXTURE_SSH_CONFIG
 # Every run is bounded: a hang is a failure, never a stuck test.
 LIMIT=${ORACLE_LIMIT:-30}

@@ -8,18 +8,7 @@ remex=${1:?usage: run_ssh_test.sh PATH/TO/remex}
 . "$here/lib.sh"
 . "$here/run_cases.sh"
 tmp=$(mktemp -d)
-fx="$tmp/fixture"
-mkdir -p "$fx"
-cleanup() {
-  "$here/../fixtures/sshd-fixture" stop "$fx" >/dev/null 2>&1
-  rm -rf "$tmp"
-}
-trap cleanup EXIT
-"$here/../fixtures/sshd-fixture" start "$fx" >/dev/null || {
-  echo "FAIL - the sshd fixture did not start"
-  exit 1
-}
-. "$fx/env"
+start_fixture "$tmp"
 
 REMEX=("$remex" run -H fixture -F "$FIXTURE_SSH_CONFIG")
 TAG=ssh-agent run_cases "$tmp"
