@@ -29,6 +29,7 @@ struct session_state {
   std::shared_ptr<transport::session_provider> provider;
   agent_settings agent;
   bool ship_agent = false;
+  transport::agent_bundle bundle;  // what ship_agent places on the host
   // The agent's placement on the host: unknown until the first agent
   // request, then pending while a detached actor uploads it.
   bool placing = false;
@@ -106,8 +107,7 @@ void place_agent(self_ptr self) {
   st.placing = true;
   session_actor me = self;
   transport::check_agent(
-      *st.provider, local_bundle(st.agent.local_dir),
-      [me](transport::agent_placement checked) {
+      *st.provider, st.bundle, [me](transport::agent_placement checked) {
         caf::anon_send(
             me, placed_atom::value,
             placement_ptr{std::make_shared<const transport::agent_placement>(
@@ -121,6 +121,8 @@ session_actor::behavior_type session_impl(
   self->state.provider = std::move(provider);
   self->state.agent = std::move(agent);
   self->state.ship_agent = ship_agent;
+  if (ship_agent)
+    self->state.bundle = local_bundle(self->state.agent.local_dir);
   return {
       [self](open_atom, exec_request& req,
              listener_ptr& listener) -> caf::result<channel_ptr> {
@@ -136,7 +138,7 @@ session_actor::behavior_type session_impl(
         auto& st = self->state;
         if (placed->missing) {
           self->spawn<caf::detached>(placer, session_actor{self}, st.provider,
-                                     local_bundle(st.agent.local_dir));
+                                     st.bundle);
           return;
         }
         st.placing = false;

@@ -88,10 +88,13 @@ bool verified(ssh_session s, const std::string& dir, const digests& want) {
   return remote(s, verify_line(dir, want), out) == 0 && matches(out, want);
 }
 
-// Each file's digest and content by base name; false when one is unreadable.
+// Each file's digest and content by base name, and the bundle's digest
+// (sha256 over each file's name, size and content, in bundle order), from
+// one read of each file; false when one is unreadable.
 bool read_bundle(const agent_bundle& b, digests& want,
                  std::map<std::string, std::string>& contents,
-                 std::string& unreadable) {
+                 std::string& bundle, std::string& unreadable) {
+  std::string manifest;
   for (auto& path : b.files) {
     auto& bytes = contents[base_name(path)];
     if (!slurp(path, bytes)) {
@@ -99,7 +102,10 @@ bool read_bundle(const agent_bundle& b, digests& want,
       return false;
     }
     want[base_name(path)] = sha256(bytes);
+    manifest += base_name(path) + '\0' + std::to_string(bytes.size()) + '\0';
+    manifest += bytes;
   }
+  bundle = sha256(manifest);
   return true;
 }
 
@@ -157,14 +163,11 @@ bool upload(sftp_session sftp, const std::string& path,
 }  // namespace
 
 std::string bundle_digest(const agent_bundle& b) {
-  std::string manifest;
-  for (auto& path : b.files) {
-    std::string bytes;
-    if (!slurp(path, bytes)) return {};
-    manifest += base_name(path) + '\0' + std::to_string(bytes.size()) + '\0';
-    manifest += bytes;
-  }
-  return sha256(manifest);
+  digests want;
+  std::map<std::string, std::string> contents;
+  std::string digest, unreadable;
+  return read_bundle(b, want, contents, digest, unreadable) ? digest
+                                                            : std::string{};
 }
 
 agent_placement ensure_agent(session_provider& p, const agent_bundle& b,
@@ -179,10 +182,9 @@ agent_placement ensure_agent(session_provider& p, const agent_bundle& b,
   if (b.files.empty()) return failed("empty agent bundle");
   digests want;
   std::map<std::string, std::string> contents;
-  std::string unreadable;
-  if (!read_bundle(b, want, contents, unreadable))
+  std::string digest, unreadable;
+  if (!read_bundle(b, want, contents, digest, unreadable))
     return failed("cannot read " + unreadable);
-  auto digest = bundle_digest(b);
   out.directory = cache_dir + "/agent-" + digest;
   out.program = out.directory + "/" + base_name(b.files.front());
   if (remembered(p, out.directory)) {
@@ -251,14 +253,14 @@ void check_agent(session_provider& p, const agent_bundle& b,
   agent_placement where;
   digests want;
   std::map<std::string, std::string> contents;
-  std::string unreadable;
-  if (b.files.empty() || !read_bundle(b, want, contents, unreadable)) {
+  std::string digest, unreadable;
+  if (b.files.empty() || !read_bundle(b, want, contents, digest, unreadable)) {
     // ensure_agent says precisely what is wrong with the bundle.
     where.missing = true;
     done(std::move(where));
     return;
   }
-  where.directory = cache_dir + "/agent-" + bundle_digest(b);
+  where.directory = cache_dir + "/agent-" + digest;
   where.program = where.directory + "/" + base_name(b.files.front());
   if (remembered(p, where.directory)) {
     where.ok = true;
