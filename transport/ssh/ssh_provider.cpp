@@ -37,7 +37,13 @@ struct chan {
   conn* c = nullptr;
   ssh_channel ch = nullptr;
   ssh_channel_callbacks_struct cbs{};
-  std::size_t unconsumed[2] = {0, 0};  // stdout, stderr
+  // Per output stream (stdout, stderr): bytes taken from libssh but not yet
+  // handed to the listener, bytes handed over but not yet consumed, and
+  // whether libssh reported the stream's end / the listener was told.
+  std::string pending[2];
+  std::size_t pending_off[2] = {0, 0};
+  std::size_t unconsumed[2] = {0, 0};
+  bool eof_read[2] = {false, false};
   bool eof[2] = {false, false};
   std::deque<std::string> in;  // stdin not yet accepted by the channel
   std::size_t in_off = 0;
@@ -190,7 +196,9 @@ class ssh_core : public std::enable_shared_from_this<ssh_core> {
       }
       for (auto ch : std::vector<std::shared_ptr<chan>>(c->chans))
         if (ch->terminating && now >= ch->kill_deadline)
-          finish(ch, exit_status::killed_by(SIGKILL));
+          finish(ch, ch->got_signal ? exit_status::killed_by(ch->sig, ch->core)
+                     : ch->got_status ? exit_status::exited_with(ch->status)
+                                      : exit_status::killed_by(SIGKILL));
       ++i;
     }
     auto self = shared_from_this();
@@ -262,56 +270,25 @@ class ssh_core : public std::enable_shared_from_this<ssh_core> {
     if (drained > 0 && c->listener) c->listener->on_drained(0, drained);
     if (c->state == chan::st::done) return;
 
-    bool held = false;
-    for (int i = 0; i < 2; ++i) {
-      // While the consumer still works on earlier data, let less than a
-      // chunk gather in libssh and hand it over as one: each delivery costs
-      // the actors a few thread handoffs. An idle consumer gets every byte
-      // at once; consumed() runs io again. Polling first processes pending
-      // packets, so an EOF already received is seen here.
-      if (c->unconsumed[i] > 0 && !c->eof[i]) {
-        int avail = ssh_channel_poll(c->ch, i);
-        if (avail >= 0 && static_cast<std::size_t>(avail) < read_chunk &&
-            !c->remote_eof) {
-          held = true;
-          continue;
-        }
-      }
-      // Gather what libssh has buffered (one packet per read) into one
-      // delivery: fewer callbacks and fewer credit round trips.
-      std::string got;
-      bool at_eof = false;
-      while (!c->eof[i] && c->unconsumed[i] + got.size() < default_window &&
-             got.size() < read_chunk) {
-        auto room = std::min(read_chunk - got.size(),
-                             default_window - c->unconsumed[i] - got.size());
-        // Into scratch, not a resized string: zero-filling `room` bytes for
-        // each packet of ~32 KiB cost more than the copy.
-        int n = ssh_channel_read_nonblocking(
-            c->ch, scratch_.data(), static_cast<std::uint32_t>(room), i);
-        if (n > 0) {
-          if (got.empty()) got.reserve(room);
-          got.append(scratch_.data(), static_cast<std::size_t>(n));
-          continue;
-        }
-        at_eof =
-            n == SSH_EOF || (n == 0 && ssh_channel_poll(c->ch, i) == SSH_EOF);
-        break;
-      }
-      if (!got.empty()) {
-        c->unconsumed[i] += got.size();
-        c->listener->on_data(i + 1, std::move(got));
-        if (c->state == chan::st::done) return;
-      }
-      if (at_eof) {
-        c->eof[i] = true;
-        c->listener->on_eof(i + 1);
-        if (c->state == chan::st::done) return;
-      }
+    // libssh 0.10 re-opens the channel window to ~1.2 MB on every read,
+    // however much it still holds unread, so reading only as credit allows
+    // would let the server fill libssh's buffer without bound under a slow
+    // consumer. Instead, read from libssh only once everything read before
+    // went to the listener, and then take all it holds: libssh never holds
+    // more than one window, the sshd stops the writer, and memory stays
+    // bounded by two windows plus the credit per stream.
+    deliver(c);
+    if (c->state == chan::st::done) return;
+    if (c->pending[0].empty() && c->pending[1].empty()) {
+      bool got = false, held = false;
+      for (int i = 0; i < 2; ++i) got = take(c, i, held) || got;
+      // A later poll (the other stream's) may have taken in the remote EOF:
+      // then nothing more arrives to wake us, so take what was held now.
+      if (held && c->remote_eof)
+        for (int i = 0; i < 2; ++i) got = take(c, i, held) || got;
+      if (got) deliver(c);
+      if (c->state == chan::st::done) return;
     }
-    // A later poll (the other stream's) may have taken in the remote EOF:
-    // then nothing more arrives to wake us, so deliver what was held now.
-    if (held && c->remote_eof) return io(c);
     if (c->eof[0] && c->eof[1] && ssh_channel_is_closed(c->ch)) {
       if (c->got_signal)
         finish(c, exit_status::killed_by(c->sig, c->core));
@@ -323,6 +300,75 @@ class ssh_core : public std::enable_shared_from_this<ssh_core> {
         finish(c, fail(failure_kind::lost,
                        "channel closed without an exit "
                        "status"));
+    }
+  }
+
+  // Moves what libssh buffered for stream i into pending: exactly what it
+  // holds now (a read may let more in, which waits for the next round).
+  // While the consumer still works on earlier data, less than a chunk is
+  // left to gather: each delivery costs the actors a few thread handoffs.
+  bool take(const std::shared_ptr<chan>& c, int i, bool& held) {
+    if (c->eof_read[i]) return false;
+    int avail = ssh_channel_poll(c->ch, i);
+    if (avail == SSH_EOF) {
+      c->eof_read[i] = true;
+      return true;
+    }
+    if (avail <= 0) return false;
+    if (c->unconsumed[i] > 0 && static_cast<std::size_t>(avail) < read_chunk &&
+        !c->remote_eof) {
+      held = true;
+      return false;
+    }
+    auto& p = c->pending[i];
+    auto want = static_cast<std::size_t>(avail);
+    p.reserve(want);
+    while (p.size() < want) {
+      auto room = std::min(want - p.size(), scratch_.size());
+      // Into scratch, not a resized string: zero-filling `room` bytes for
+      // each packet of ~32 KiB cost more than the copy.
+      int n = ssh_channel_read_nonblocking(c->ch, scratch_.data(),
+                                           static_cast<std::uint32_t>(room), i);
+      if (n <= 0) {
+        c->eof_read[i] = n == SSH_EOF;
+        break;
+      }
+      p.append(scratch_.data(), static_cast<std::size_t>(n));
+    }
+    return true;
+  }
+
+  // Hands pending bytes to the listener as far as its credit goes, in
+  // pieces of at most a chunk; then the end of a stream that is all read.
+  void deliver(const std::shared_ptr<chan>& c) {
+    for (int i = 0; i < 2; ++i) {
+      auto& p = c->pending[i];
+      auto& off = c->pending_off[i];
+      while (off < p.size() && c->unconsumed[i] < default_window) {
+        auto n = std::min(
+            {p.size() - off, default_window - c->unconsumed[i], read_chunk});
+        c->unconsumed[i] += n;
+        std::string piece;
+        if (off == 0 && n == p.size()) {
+          piece.swap(p);
+        } else {
+          piece = p.substr(off, n);
+          off += n;
+        }
+        c->listener->on_data(i + 1, std::move(piece));
+        if (c->state == chan::st::done) return;
+      }
+      if (off >= p.size()) {
+        p.clear();
+        off = 0;
+        if (!c->eof_read[i] && ssh_channel_poll(c->ch, i) == SSH_EOF)
+          c->eof_read[i] = true;
+        if (c->eof_read[i] && !c->eof[i]) {
+          c->eof[i] = true;
+          c->listener->on_eof(i + 1);
+          if (c->state == chan::st::done) return;
+        }
+      }
     }
   }
 
@@ -538,8 +584,19 @@ class ssh_exec_channel : public exec_channel {
     run([](chan& c) { c.close_in = true; });
   }
 
+  // Once the command has exited, sshd has nobody to signal; what holds the
+  // channel open is what the command left behind, and a signal means the
+  // requester stops waiting for it: the channel is given up after a grace
+  // (its orphan guard kills the group when the connection goes).
   void signal(int signo) override {
-    run([signo](chan& c) { c.signals.push_back(signo); });
+    run([signo](chan& c) {
+      c.signals.push_back(signo);
+      if ((c.got_status || c.got_signal) && !c.terminating) {
+        c.terminating = true;
+        c.close_in = true;
+        c.kill_deadline = clock::now() + std::chrono::seconds(1);
+      }
+    });
   }
 
   void consumed(std::uint32_t s, std::size_t n) override {
