@@ -73,8 +73,8 @@ channel_ptr open_now(self_ptr self, const exec_request& req,
   auto& st = self->state;
   auto cmd = to_command(req);
   if (req.backend == "ssh")
-    return st.provider->open_exec(transport::ssh_command_line(cmd), {},
-                                  std::move(listener));
+    return transport::open_sh_script(
+        *st.provider, transport::ssh_command_script(cmd), std::move(listener));
   std::string program = st.agent.local_dir + "/remex-agent";
   if (st.ship_agent) {
     if (!st.placement->ok) {

@@ -33,6 +33,16 @@ inline std::shared_ptr<recorder> run(transport::session_provider& p,
   return r;
 }
 
+// Runs a sh script the way the plain-ssh backend does (bootstrap line,
+// script in-band).
+inline std::shared_ptr<recorder> run_script(transport::session_provider& p,
+                                            const std::string& script,
+                                            bool consume = true) {
+  auto r = std::make_shared<recorder>(consume);
+  r->attach(transport::open_sh_script(p, script, r));
+  return r;
+}
+
 inline void exec_output_and_codes(transport::session_provider& p) {
   auto r = run(p, "echo out; echo err >&2; exit 3");
   CAF_REQUIRE(r->wait_exit());
@@ -193,7 +203,7 @@ inline void quoting_round_trip(transport::session_provider& p) {
     want += a;
     want += '\0';
   }
-  auto r = run(p, transport::ssh_command_line(cmd));
+  auto r = run_script(p, transport::ssh_command_script(cmd));
   CAF_REQUIRE(r->wait_exit());
   CAF_CHECK_EQUAL(r->stream(1), want);
   CAF_CHECK_EQUAL(r->status.exit_code(), 0);
@@ -204,7 +214,7 @@ inline void quoting_round_trip(transport::session_provider& p) {
   c2.argv = {"sh", "-c", "pwd; printf '%s' \"$REMEX_Q\""};
   c2.cwd = "/";
   c2.env = {"REMEX_Q=$HOME 'x' *"};
-  auto r2 = run(p, transport::ssh_command_line(c2));
+  auto r2 = run_script(p, transport::ssh_command_script(c2));
   CAF_REQUIRE(r2->wait_exit());
   CAF_CHECK_EQUAL(r2->stream(1), "/\n$HOME 'x' *");
 
@@ -212,7 +222,7 @@ inline void quoting_round_trip(transport::session_provider& p) {
   c3.path = "true";
   c3.argv = {"true"};
   c3.cwd = "/nonexistent/remex dir";
-  auto r3 = run(p, transport::ssh_command_line(c3));
+  auto r3 = run_script(p, transport::ssh_command_script(c3));
   CAF_REQUIRE(r3->wait_exit());
   CAF_CHECK_EQUAL(r3->status.exit_code(), 127);
   CAF_CHECK(r3->stream(2).find("/nonexistent/remex dir") != std::string::npos);

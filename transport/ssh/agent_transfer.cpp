@@ -46,19 +46,23 @@ std::string base_name(const std::string& p) {
   return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
-// Runs line on a blocking session; stdout and the exit code, or -1.
+// Runs a sh script on a blocking session; stdout and the exit code, or -1.
 int remote(ssh_session s, const std::string& line, std::string& out) {
   out.clear();
   ssh_channel ch = ssh_channel_new(s);
   if (ch == nullptr) return -1;
   int code = -1;
+  auto payload = sh_payload(line);
   if (ssh_channel_open_session(ch) == SSH_OK &&
-      ssh_channel_request_exec(ch, line.c_str()) == SSH_OK) {
+      ssh_channel_request_exec(ch, sh_bootstrap_line().c_str()) == SSH_OK &&
+      ssh_channel_write(ch, payload.data(),
+                        static_cast<std::uint32_t>(payload.size())) ==
+          static_cast<int>(payload.size()) &&
+      ssh_channel_send_eof(ch) == SSH_OK) {
     char buf[16384];
     int n;
     while ((n = ssh_channel_read(ch, buf, sizeof buf, 0)) > 0)
       out.append(buf, static_cast<std::size_t>(n));
-    ssh_channel_send_eof(ch);
     code = ssh_channel_get_exit_status(ch);
   }
   ssh_channel_close(ch);
@@ -267,10 +271,12 @@ void check_agent(session_provider& p, const agent_bundle& b,
     done(std::move(where));
     return;
   }
-  auto line = verify_line(where.directory, want);
-  p.open_exec(line, {},
-              std::make_shared<check_listener>(
-                  p, std::move(where), std::move(want), std::move(done)));
+  auto script = verify_line(where.directory, want);
+  auto ch = open_sh_script(
+      p, script,
+      std::make_shared<check_listener>(p, std::move(where), std::move(want),
+                                       std::move(done)));
+  if (ch) ch->close_stream(0);
 }
 
 }  // namespace remex::transport
