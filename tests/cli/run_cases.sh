@@ -26,6 +26,19 @@ run_cases() {
   out=$("${r[@]}" -e REMEX_A=1 -e 'REMEX_B=two words' -- sh -c 'echo "$REMEX_A|$REMEX_B"')
   expect_eq "$TAG env" "1|two words" "$out"
 
+  # An env value is a secret as far as remex knows: it never appears in any
+  # process's argv, where every user of the host could read it with ps.
+  local secret="remex-secret-$$-$RANDOM"
+  "${r[@]}" -e "REMEX_TOKEN=$secret" -- sh -c 'echo started; sleep 2' >"$tmp/secret" &
+  local spid=$!
+  wait_file_has "$tmp/secret" started 10 || fail "$TAG env secret: never started"
+  local seen
+  # (remex's own command line holds it, as the user typed it: not remote.)
+  seen=$(ps -eo pid=,args= | grep -F -- "$secret" | grep -v grep |
+    awk -v me="$spid" '$1 != me')
+  expect_eq "$TAG env value not in any process's argv" "" "$seen"
+  wait "$spid"
+
   out=$("${r[@]}" -C /usr/share -- pwd)
   expect_eq "$TAG cwd" "/usr/share" "$out"
   "${r[@]}" -C /nonexistent-remex-dir -- pwd 2>"$tmp/err"
@@ -79,6 +92,29 @@ run_cases() {
     local rc=$?
     expect_eq "$TAG SIG$sig forwarded, trap exit code" 7 "$rc"
     expect_contains "$TAG SIG$sig reached the trap" "got $sig" "$(cat "$tmp/sig")"
+  done
+
+  # A signal after the command exited while a background job still holds
+  # its stdout reaches what is left of the group and ends remex promptly
+  # with the command's own code; a job that ignores it is killed after a
+  # grace. Nothing of the group remains.
+  local leftover
+  for leftover in "" "trap '' TERM; "; do
+    local lmarker="remex-leftover-$$-$TAG-$RANDOM"
+    "${r[@]}" -- sh -c "$leftover(sleep 30; : $lmarker) & echo ready; exit 3" >"$tmp/left" &
+    local pid=$!
+    wait_file_has "$tmp/left" ready 10 || fail "$TAG leftover: remote never ready"
+    sleep 0.5
+    start=$(date +%s%N)
+    kill -TERM "$pid"
+    wait "$pid"
+    local rc=$?
+    elapsed=$((($(date +%s%N) - start) / 1000000))
+    expect_eq "$TAG SIGTERM after exit (${leftover:-plain}) ends with the command's code" 3 "$rc"
+    [ "$elapsed" -lt 5000 ] && pass "$TAG SIGTERM after exit ended remex in ${elapsed} ms" ||
+      fail "$TAG SIGTERM after exit took ${elapsed} ms"
+    wait_gone "$lmarker" 5 && pass "$TAG SIGTERM after exit left nothing" ||
+      fail "$TAG SIGTERM after exit left $(pgrep -af "$lmarker")"
   done
   set +m
 

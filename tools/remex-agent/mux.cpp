@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <chrono>
 #include <map>
+#include <optional>
 #include <vector>
 
 #include "protocol/limits.hpp"
@@ -25,6 +26,9 @@ using protocol::frame_type;
 constexpr std::size_t window = 1024 * 1024;
 constexpr std::size_t read_chunk = protocol::max_data_chunk;
 constexpr auto kill_grace = std::chrono::seconds(2);
+// After the command exited, how long a signal gives what is left of its
+// group (background jobs holding its output) before SIGKILL.
+constexpr auto leftover_grace = std::chrono::seconds(1);
 
 // One endpoint toward the child: its stdin pipe, stdout/stderr pipes, or the
 // agent's end of an extra fd's socketpair (both directions).
@@ -137,8 +141,13 @@ class mux {
         which.push_back(s);
       }
     }
-    auto rc = ::poll(fds.data(), fds.size(), -1);
+    auto rc = ::poll(fds.data(), fds.size(), poll_timeout_ms());
     if (rc < 0 && errno != EINTR) return false;
+    if (leftovers_deadline_ &&
+        std::chrono::steady_clock::now() >= *leftovers_deadline_) {
+      ::kill(-child_.pid, SIGKILL);
+      leftovers_deadline_.reset();
+    }
     for (size_t i = 0; i < fds.size(); ++i) {
       auto re = fds[i].revents;
       if (!re) continue;
@@ -196,8 +205,15 @@ class mux {
         break;
       }
       case frame_type::signal:
-        if (!reaped_ && f.sig > 0 && f.sig < NSIG)
-          ::kill(-child_.pid, static_cast<int>(f.sig));
+        if (f.sig <= 0 || f.sig >= NSIG) break;
+        ::kill(-child_.pid, static_cast<int>(f.sig));
+        // The command is gone and only what it left behind holds its
+        // output: nobody is left to act on the signal, so the rest of the
+        // group gets a moment and then SIGKILL. A signal always ends the
+        // wait.
+        if (reaped_)
+          leftovers_deadline_ =
+              std::chrono::steady_clock::now() + leftover_grace;
         break;
       case frame_type::file_op: {
         // Out of order (file ops belong to a file session), but a request
@@ -333,6 +349,13 @@ class mux {
 
   bool group_alive() const { return ::kill(-child_.pid, 0) == 0; }
 
+  int poll_timeout_ms() const {
+    if (!leftovers_deadline_) return -1;
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        *leftovers_deadline_ - std::chrono::steady_clock::now());
+    return static_cast<int>(std::max<std::int64_t>(0, left.count() + 1));
+  }
+
   child_process child_;
   frame_io& io_;
   int signal_fd_;
@@ -341,6 +364,7 @@ class mux {
   std::map<std::uint32_t, endpoint> eps_;
   std::vector<char> readbuf_ = std::vector<char>(read_chunk);
   bool reaped_ = false;
+  std::optional<std::chrono::steady_clock::time_point> leftovers_deadline_;
   int status_ = 0;
 };
 

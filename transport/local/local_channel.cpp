@@ -24,6 +24,9 @@ constexpr std::chrono::milliseconds kill_grace{2000};
 // After terminate(), how long pipes held open by surviving members of the
 // group may delay the exit report.
 constexpr std::chrono::milliseconds orphan_pipe_grace{1000};
+// After the command exited, how long a signal gives what is left of its
+// group (background jobs holding its output) before SIGKILL.
+constexpr std::chrono::milliseconds leftover_grace{1000};
 
 std::vector<std::string> merged_env(const std::vector<std::string>& extra) {
   std::map<std::string, std::string> vars;
@@ -309,7 +312,15 @@ void local_channel::close_stream(std::uint32_t s) {
 void local_channel::signal(int signo) {
   auto self = shared_from_this();
   loop_->post([self, signo] {
-    if (self->pid_ > 0 && !self->reaped_) ::kill(-self->pid_, signo);
+    if (self->pid_ <= 0 || self->reported_) return;
+    ::kill(-self->pid_, signo);
+    // The command is gone and only what it left behind holds its output:
+    // nobody is left to act on the signal, so the rest of the group gets a
+    // moment and then SIGKILL. A signal always ends the wait.
+    if (self->reaped_)
+      self->loop_->after(leftover_grace, [self] {
+        if (!self->reported_) ::kill(-self->pid_, SIGKILL);
+      });
   });
 }
 
