@@ -20,26 +20,30 @@ using protocol::frame_type;
 // before the raw channel (and with it the agent) is terminated.
 constexpr std::chrono::seconds agent_exit_grace{5};
 
-class agent_channel : public exec_channel {
+class agent_channel : public exec_channel,
+                      public std::enable_shared_from_this<agent_channel> {
  public:
-  explicit agent_channel(std::shared_ptr<channel_listener> l)
-      : listener_(std::move(l)) {}
-
-  void attach(std::shared_ptr<exec_channel> raw) {
-    std::map<std::uint32_t, std::size_t> owed;
-    {
-      std::lock_guard<std::mutex> guard{mtx_};
-      if (raw_done_)  // it may have ended already, on its own thread
-        return;
-      raw_ = raw;
-      owed.swap(owed_credit_);
-    }
-    // Credit for raw bytes that arrived before open_exec returned.
-    for (auto& [s, n] : owed) raw->consumed(s, n);
+  // hello: the config and exec frames, the first bytes the agent gets.
+  agent_channel(std::shared_ptr<channel_listener> l, std::string hello)
+      : listener_(std::move(l)) {
+    send_frame(std::move(hello), 0, 0);
   }
 
-  // Frames that carry no requester payload (config, exec).
-  void send_control(std::string bytes) { send_frame(std::move(bytes), 0, 0); }
+  // The raw channel is there (its I/O thread): the agent gets its frames
+  // so far, and the listener its channel, before any data.
+  void raw_open(std::shared_ptr<exec_channel> raw) {
+    std::string early;
+    bool kill = false;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      raw_ = raw;
+      early.swap(unsent_);
+      kill = terminate_requested_;
+    }
+    raw->write(0, std::move(early));
+    listener_->on_open(shared_from_this());
+    if (kill) terminate();
+  }
 
   // exec_channel: the requester side.
   void write(std::uint32_t s, std::string bytes) override {
@@ -75,7 +79,12 @@ class agent_channel : public exec_channel {
   // An agent that does not end within a grace (hung, or stopped) is
   // terminated with its raw channel; the timer thread holds no ownership.
   void terminate() override {
-    auto raw = get_raw();
+    std::shared_ptr<exec_channel> raw;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      raw = raw_;
+      if (!raw) terminate_requested_ = !raw_done_;
+    }
     if (!raw) return;
     raw->close_stream(0);
     std::weak_ptr<exec_channel> weak_raw = raw;
@@ -174,18 +183,15 @@ class agent_channel : public exec_channel {
       std::lock_guard<std::mutex> guard{mtx_};
       sent_.push_back({s, bytes.size(), payload});
       raw = raw_;
+      // Before the raw channel is open (and so before the listener has
+      // this channel), frames wait in order behind the hello.
+      if (!raw && !raw_done_) unsent_ += bytes;
     }
     if (raw) raw->write(0, std::move(bytes));
   }
 
   void credit_raw(std::uint32_t s, std::size_t n) {
-    std::shared_ptr<exec_channel> raw;
-    {
-      std::lock_guard<std::mutex> guard{mtx_};
-      raw = raw_;
-      if (!raw && !raw_done_) owed_credit_[s] += n;
-    }
-    if (raw) raw->consumed(s, n);
+    if (auto raw = get_raw()) raw->consumed(s, n);
   }
 
   // Raw bytes may be read again once the payload they carried is mostly
@@ -254,7 +260,8 @@ class agent_channel : public exec_channel {
   std::mutex mtx_;
   std::shared_ptr<exec_channel> raw_;
   bool raw_done_ = false;
-  std::map<std::uint32_t, std::size_t> owed_credit_;  // before attach()
+  std::string unsent_;  // frames for the agent before the raw channel opened
+  bool terminate_requested_ = false;  // before the raw channel opened
   std::deque<sent_frame> sent_;
   std::size_t drained_raw_ = 0;
   std::size_t outstanding_ = 0;  // payload delivered, not yet consumed
@@ -270,6 +277,9 @@ class raw_listener : public channel_listener {
  public:
   explicit raw_listener(std::shared_ptr<agent_channel> ch)
       : ch_(std::move(ch)) {}
+  void on_open(std::shared_ptr<exec_channel> raw) override {
+    ch_->raw_open(std::move(raw));
+  }
   void on_data(std::uint32_t s, std::string bytes) override {
     ch_->raw_data(s, std::move(bytes));
   }
@@ -289,10 +299,6 @@ std::shared_ptr<exec_channel> start_agent_exec(
     session_provider& provider, const std::string& agent_command_line,
     const protocol::agent_config& cfg, const command& cmd,
     std::shared_ptr<channel_listener> listener) {
-  auto ch = std::make_shared<agent_channel>(std::move(listener));
-  auto raw = provider.open_exec(agent_command_line, {},
-                                std::make_shared<raw_listener>(ch));
-  ch->attach(raw);
   std::string hello;
   if (!cfg.env_keep.empty() || !cfg.env_remove.empty()) {
     frame c;
@@ -304,7 +310,10 @@ std::shared_ptr<exec_channel> start_agent_exec(
   x.t = frame_type::exec;
   x.x = protocol::exec_msg{cmd.path, cmd.argv, cmd.env, cmd.cwd, cmd.fds};
   protocol::encode(x, hello);
-  ch->send_control(std::move(hello));
+  auto ch =
+      std::make_shared<agent_channel>(std::move(listener), std::move(hello));
+  provider.open_exec(agent_command_line, {},
+                     std::make_shared<raw_listener>(ch));
   return ch;
 }
 

@@ -36,9 +36,15 @@ struct exit_status {
 
 // Receives what happens on a channel. Called from the transport's own I/O
 // thread: implementations must not block (actors forward to a mailbox).
+class exec_channel;
+
 class channel_listener {
  public:
   virtual ~channel_listener() = default;
+  // The channel, before any other call: credit and control may go to it
+  // from here on (like libssh's channel callbacks, OpenSSH's open-confirm).
+  // Failures that leave no channel still come as on_open, then on_exit.
+  virtual void on_open(std::shared_ptr<exec_channel> ch) { (void)ch; }
   // Bytes of stream s: 1 stdout, 2 stderr, 3+ extra fds. The transport keeps
   // at most its window of unconsumed bytes per stream in flight; consumed()
   // returns credit.

@@ -58,6 +58,9 @@ class script_listener : public channel_listener {
  public:
   script_listener(std::shared_ptr<channel_listener> inner, std::size_t hidden)
       : inner_(std::move(inner)), hidden_(hidden) {}
+  void on_open(std::shared_ptr<exec_channel> ch) override {
+    inner_->on_open(std::move(ch));
+  }
   void on_data(std::uint32_t s, std::string bytes) override {
     inner_->on_data(s, std::move(bytes));
   }

@@ -20,10 +20,13 @@ class collector : public transport::channel_listener {
       std::lock_guard<std::mutex> g{mtx};
       out[s] += bytes;
       ch = channel;
-      if (!ch) owed[s] += bytes.size();
     }
     if (ch && auto_consume) ch->consumed(s, bytes.size());
     cv.notify_all();
+  }
+  void on_open(std::shared_ptr<transport::exec_channel> ch) override {
+    std::lock_guard<std::mutex> g{mtx};
+    channel = std::move(ch);
   }
   void on_eof(std::uint32_t s) override {
     std::lock_guard<std::mutex> g{mtx};
@@ -42,17 +45,10 @@ class collector : public transport::channel_listener {
     cv.notify_all();
   }
 
+  // The test's own copy of the channel (on_open may still be on its way).
   void attach(std::shared_ptr<transport::exec_channel> ch) {
-    std::size_t o1, o2;
-    {
-      std::lock_guard<std::mutex> g{mtx};
-      if (exits) return;
-      channel = ch;
-      o1 = owed[1];
-      o2 = owed[2];
-    }
-    if (auto_consume && o1) ch->consumed(1, o1);
-    if (auto_consume && o2) ch->consumed(2, o2);
+    std::lock_guard<std::mutex> g{mtx};
+    if (!exits) channel = std::move(ch);
   }
 
   bool wait_exit(std::chrono::milliseconds timeout) {
@@ -79,7 +75,6 @@ class collector : public transport::channel_listener {
   std::mutex mtx;
   std::condition_variable cv;
   std::string out[4];
-  std::size_t owed[4] = {0, 0, 0, 0};
   bool eof[4] = {false, false, false, false};
   std::size_t drained = 0;
   int exits = 0;

@@ -23,11 +23,14 @@ class recorder : public transport::channel_listener {
       std::lock_guard<std::mutex> g{mtx};
       out[s] += bytes;
       ch = channel;
-      if (!ch) owed[s] += bytes.size();
     }
     // Calls back into the channel from its own I/O thread, as actors may.
     if (ch && auto_consume) ch->consumed(s, bytes.size());
     cv.notify_all();
+  }
+  void on_open(std::shared_ptr<transport::exec_channel> ch) override {
+    std::lock_guard<std::mutex> g{mtx};
+    channel = std::move(ch);
   }
   void on_eof(std::uint32_t s) override {
     std::lock_guard<std::mutex> g{mtx};
@@ -51,18 +54,10 @@ class recorder : public transport::channel_listener {
     cv.notify_all();
   }
 
-  // Hands the channel over; credit owed for data that arrived before is paid.
+  // The test's own copy of the channel (on_open may still be on its way).
   void attach(std::shared_ptr<transport::exec_channel> ch) {
-    std::map<std::uint32_t, std::size_t> o;
-    {
-      std::lock_guard<std::mutex> g{mtx};
-      if (exits) return;
-      channel = ch;
-      o.swap(owed);
-    }
-    if (auto_consume)
-      for (auto& [s, n] : o)
-        if (n) ch->consumed(s, n);
+    std::lock_guard<std::mutex> g{mtx};
+    if (!exits) channel = std::move(ch);
   }
 
   template <class Pred>
@@ -96,7 +91,6 @@ class recorder : public transport::channel_listener {
   std::condition_variable cv;
   std::map<std::uint32_t, std::string> out;
   std::map<std::uint32_t, bool> eof;
-  std::map<std::uint32_t, std::size_t> owed;
   std::size_t drained = 0;
   std::string logs;
   int exits = 0;

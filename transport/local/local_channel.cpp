@@ -74,6 +74,7 @@ std::shared_ptr<local_channel> local_channel::start(
 
 void local_channel::spawn(const std::vector<std::string>& argv,
                           const std::vector<std::string>& env) {
+  listener_->on_open(shared_from_this());
   int in[2], out[2], err[2];
   if (::pipe2(in, O_CLOEXEC) != 0 || ::pipe2(out, O_CLOEXEC) != 0 ||
       ::pipe2(err, O_CLOEXEC) != 0) {

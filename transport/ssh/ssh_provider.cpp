@@ -652,8 +652,12 @@ class ssh_provider : public session_provider {
     c->env = std::move(env);
     c->listener = std::move(listener);
     auto core = core_;
-    core->post([core, c] { core->submit(c); });
-    return std::make_shared<ssh_exec_channel>(core_, c);
+    auto ch = std::make_shared<ssh_exec_channel>(core_, c);
+    core->post([core, c, ch] {
+      c->listener->on_open(ch);
+      core->submit(c);
+    });
+    return ch;
   }
 
   std::string host() const override { return core_->display(); }

@@ -33,7 +33,6 @@ class counter : public channel_listener {
     {
       std::lock_guard<std::mutex> g{m};
       c = ch;
-      if (!c) owed += b.size();
     }
     if (c) c->consumed(s, b.size());
   }
@@ -46,15 +45,9 @@ class counter : public channel_listener {
     ch.reset();
     cv.notify_all();
   }
-  void attach(std::shared_ptr<exec_channel> c) {
-    std::size_t o;
-    {
-      std::lock_guard<std::mutex> g{m};
-      if (done) return;
-      ch = c;
-      o = owed;
-    }
-    if (o) c->consumed(1, o);
+  void on_open(std::shared_ptr<exec_channel> c) override {
+    std::lock_guard<std::mutex> g{m};
+    ch = std::move(c);
   }
   void wait() {
     std::unique_lock<std::mutex> g{m};
@@ -62,7 +55,6 @@ class counter : public channel_listener {
   }
   std::size_t bytes = 0;  // I/O thread only until done
   std::size_t calls = 0;
-  std::size_t owed = 0;
   std::mutex m;
   std::condition_variable cv;
   bool done = false;
@@ -82,7 +74,7 @@ double run_libssh(const test::sshd_fixture& f, const std::string& ciphers,
   auto p = make_ssh_provider("fixture", o);
   auto c = std::make_shared<counter>();
   auto t0 = clk::now();
-  c->attach(p->open_exec(bench_command, {}, c));
+  p->open_exec(bench_command, {}, c);
   c->wait();
   double s = seconds_since(t0);
   if (c->bytes != total || c->status.exit_code() != 0) {
