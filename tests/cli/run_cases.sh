@@ -7,6 +7,19 @@ run_cases() {
   local tmp=$1
   local r=("${REMEX[@]}")
 
+  # Input remex cannot run is refused before anything runs or connects:
+  # exit 255, one line on stderr, nothing on stdout (like ssh's own usage
+  # errors). A later option wins, so these also override REMEX's -H.
+  local bad
+  for bad in "-H|" "-v|bogus" "-t|0" "-t|-1" "-t|abc" "--pass-fd|2" "--pass-fd|9"; do
+    out=$("${r[@]}" "${bad%%|*}" "${bad#*|}" -- id -un 2>"$tmp/err" 9<&-)
+    expect_usage_error "$TAG ${bad%%|*} '${bad#*|}'" "$tmp/err" $?
+    expect_eq "$TAG ${bad%%|*} '${bad#*|}': nothing ran" "" "$out"
+  done
+  out=$("${r[@]}" --pass-fd 3 --pass-fd 3 -- id -un 2>"$tmp/err" 3</dev/null)
+  expect_usage_error "$TAG --pass-fd 3 twice" "$tmp/err" $? "--pass-fd 3"
+  expect_eq "$TAG --pass-fd 3 twice: nothing ran" "" "$out"
+
   "${r[@]}" -- true
   expect_eq "$TAG true exits 0" 0 $?
   "${r[@]}" -- sh -c 'exit 42'

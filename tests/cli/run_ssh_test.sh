@@ -55,6 +55,32 @@ changed=("$remex" run -H "$FIXTURE_USER@$FIXTURE_HOST:$FIXTURE_PORT"
 expect_eq "changed host key refused with 255" 255 $?
 expect_contains "changed host key message names known_hosts" "known_hosts_changed" "$(cat "$tmp/err")"
 
+# Bad input is refused before any connection: one line, exit 255, and the
+# host (a listener that counts connections) never hears from remex.
+start_silent_listener "$tmp"
+silent=("$remex" run -H "127.0.0.1:$SILENT_PORT" -i "$FIXTURE_KEY" --known-hosts "$FIXTURE_KNOWN_HOSTS")
+for bad in "-v|bogus" "-t|0" "-t|x" "--pass-fd|2" "--pass-fd|9" "-F|$tmp/no-such-config" "-F|$tmp" "-H|" "-H|a b" "-H|-oProxyCommand=x" "-H|me@" "-H|host:0" "-H|host:99999" "-H|[::1"; do
+  "${silent[@]}" "${bad%%|*}" "${bad#*|}" -- true 2>"$tmp/err" 9<&-
+  expect_usage_error "ssh ${bad%%|*} '${bad#*|}'" "$tmp/err" $?
+done
+"${silent[@]}" --pass-fd 3 --pass-fd 3 -- true 2>"$tmp/err" 3</dev/null
+expect_usage_error "ssh --pass-fd 3 twice" "$tmp/err" $?
+sleep 0.3
+expect_eq "bad input: no connection attempted" 0 "$(silent_accepts "$tmp")"
+# What is wrong, said precisely.
+"${silent[@]}" -F "$tmp/no-such-config" -- true 2>"$tmp/err"
+expect_eq "-F missing file: the reason" \
+  "remex: cannot read ssh config $tmp/no-such-config: No such file or directory" "$(cat "$tmp/err")"
+"${silent[@]}" -F "$tmp" -- true 2>"$tmp/err"
+expect_eq "-F directory: the reason" "remex: cannot read ssh config $tmp: Is a directory" "$(cat "$tmp/err")"
+"${silent[@]}" -H 'a b' -- true 2>"$tmp/err"
+expect_contains "-H 'a b': names the target" "'a b'" "$(cat "$tmp/err")"
+expect_contains "-H 'a b': says what is wrong" "space" "$(cat "$tmp/err")"
+"${silent[@]}" -H '' -- true 2>"$tmp/err"
+expect_contains "-H '': says the target is empty" "empty" "$(cat "$tmp/err")"
+
+stop_silent_listener
+
 # Ctrl-C while connecting (a server that accepts but never answers) ends
 # remex at once, as it ends ssh: death by SIGINT.
 kill -STOP "$FIXTURE_PID"

@@ -8,9 +8,11 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
+#include <cerrno>
 #include <climits>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "actors/broker.hpp"
@@ -77,6 +79,21 @@ int access_mode(int fd) {
   return fl < 0 ? -1 : (fl & O_ACCMODE);
 }
 
+// Empty when the ssh config file can be read, else why not. libssh skips a
+// file it cannot open without a word, and the host then fails in some
+// unrelated way (an alias that does not resolve).
+std::string config_problem(const std::string& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  char c;
+  if (fd < 0 || ::read(fd, &c, 1) < 0) {
+    std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return "cannot read ssh config " + file + ": " + why;
+  }
+  ::close(fd);
+  return {};
+}
+
 void report_failure(const exec_request& req, const outcome& o) {
   auto host = req.host_label();
   std::string line = o.message;
@@ -96,9 +113,15 @@ int run_command(const std::vector<std::string>& args) {
     return 255;
   }
   auto& req = opts->request;
+  // Everything that can be checked here is, before any connection.
   for (auto fd : opts->pass_fds)
     if (access_mode(fd) < 0) {
       std::fprintf(stderr, "remex: --pass-fd %d: fd %d is not open\n", fd, fd);
+      return 255;
+    }
+  if (!req.connect.ssh_config.empty())
+    if (auto why = config_problem(req.connect.ssh_config); !why.empty()) {
+      std::fprintf(stderr, "remex: %s\n", why.c_str());
       return 255;
     }
   spdlog::set_level(spdlog::level::from_str(opts->log_level));

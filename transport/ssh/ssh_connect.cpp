@@ -1,10 +1,14 @@
 #include "transport/ssh/ssh_connect.hpp"
 
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -150,13 +154,33 @@ connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
     out.failure = std::move(st);
     return out;
   };
-  ssh_options_set(s, SSH_OPTIONS_HOST, target.host.c_str());
+  if (ssh_options_set(s, SSH_OPTIONS_HOST, target.host.c_str()) != SSH_OK)
+    return bad(
+        fail(failure_kind::connect, display,
+             "invalid host name '" + target.host + "': " + ssh_get_error(s)));
+  // libssh skips a config file it cannot open, silently: a named one must
+  // be readable.
+  if (!opts.ssh_config.empty()) {
+    int fd = ::open(opts.ssh_config.c_str(), O_RDONLY | O_CLOEXEC);
+    char c;
+    if (fd < 0 || ::read(fd, &c, 1) < 0) {
+      std::string why = std::strerror(errno);
+      if (fd >= 0) ::close(fd);
+      return bad(
+          fail(failure_kind::connect, display,
+               "cannot read ssh config " + opts.ssh_config + ": " + why));
+    }
+    ::close(fd);
+  }
   // ssh_config first, so that what the target spells out wins over it.
   if (ssh_options_parse_config(
           s, opts.ssh_config.empty() ? nullptr : opts.ssh_config.c_str()) !=
       SSH_OK)
     return bad(fail(failure_kind::connect, display,
-                    "cannot read ssh config " + opts.ssh_config));
+                    "cannot use ssh config " +
+                        (opts.ssh_config.empty() ? std::string{"~/.ssh/config"}
+                                                 : opts.ssh_config) +
+                        ": " + ssh_get_error(s)));
   if (!target.user.empty())
     ssh_options_set(s, SSH_OPTIONS_USER, target.user.c_str());
   if (target.port != 0) {

@@ -17,7 +17,8 @@ struct connect_result {
   exit_status failure;            // when session is null
 };
 
-// display names the host in messages, as the user wrote it.
+// display names the host in messages, as the user wrote it. A named
+// opts.ssh_config must be readable.
 connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
                            const std::string& display);
 
