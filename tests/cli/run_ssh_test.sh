@@ -55,6 +55,46 @@ changed=("$remex" run -H "$FIXTURE_USER@$FIXTURE_HOST:$FIXTURE_PORT"
 expect_eq "changed host key refused with 255" 255 $?
 expect_contains "changed host key message names known_hosts" "known_hosts_changed" "$(cat "$tmp/err")"
 
+# The ssh config may let a new host key in (StrictHostKeyChecking accept-new
+# or no: recorded, with one line saying so), never a changed one.
+cfg_with() { # FILE KNOWN_HOSTS STRICT: the fixture's config, two lines changed
+  sed -e "s|^  UserKnownHostsFile .*|  UserKnownHostsFile $2|" \
+    -e "s|^  StrictHostKeyChecking .*|  StrictHostKeyChecking $3|" \
+    "$FIXTURE_SSH_CONFIG" >"$1"
+}
+for strict in no accept-new; do
+  cfg_with "$tmp/cfg_changed" "$tmp/known_hosts_changed" "$strict"
+  cp "$tmp/known_hosts_changed" "$tmp/kh_before"
+  for backend in agent ssh; do
+    out=$("$remex" run -H fixture -F "$tmp/cfg_changed" -b "$backend" -- id -un 2>"$tmp/err")
+    rc=$?
+    expect_eq "changed host key refused with StrictHostKeyChecking $strict ($backend)" "255 " "$rc $out"
+    expect_contains "changed host key ($strict, $backend) says so" "host key changed" "$(cat "$tmp/err")"
+    expect_eq "changed host key ($strict, $backend): one line" 1 "$(wc -l <"$tmp/err")"
+  done
+  cmp -s "$tmp/kh_before" "$tmp/known_hosts_changed" &&
+    pass "changed host key ($strict): known_hosts untouched" ||
+    fail "changed host key ($strict): known_hosts rewritten: $(cat "$tmp/known_hosts_changed")"
+
+  : >"$tmp/kh_new"
+  cfg_with "$tmp/cfg_new" "$tmp/kh_new" "$strict"
+  out=$("$remex" run -H fixture -F "$tmp/cfg_new" -- id -un 2>"$tmp/err")
+  expect_eq "new host key accepted with StrictHostKeyChecking $strict" "0 $FIXTURE_USER" "$? $out"
+  expect_eq "new host key ($strict): one line on stderr" 1 "$(wc -l <"$tmp/err")"
+  expect_contains "new host key ($strict): says it was added" "ermanently added" "$(cat "$tmp/err")"
+  expect_contains "new host key ($strict): names known_hosts" "$tmp/kh_new" "$(cat "$tmp/err")"
+  expect_eq "new host key ($strict) recorded" "[$FIXTURE_HOST]:$FIXTURE_PORT $(cut -d' ' -f1,2 "$FIXTURE_DIR/host_ed25519.pub")" \
+    "$(cut -d' ' -f1-3 "$tmp/kh_new")"
+  out=$("$remex" run -H fixture -F "$tmp/cfg_new" -- id -un 2>"$tmp/err")
+  expect_eq "recorded host key ($strict) reused quietly" "0 $FIXTURE_USER " "$? $out $(cat "$tmp/err")"
+done
+# ask (no one to ask) and yes refuse a new key, as the fixture's config does.
+: >"$tmp/kh_new"
+cfg_with "$tmp/cfg_new" "$tmp/kh_new" ask
+"$remex" run -H fixture -F "$tmp/cfg_new" -- true 2>"$tmp/err"
+expect_eq "new host key refused with StrictHostKeyChecking ask" 255 $?
+expect_eq "new host key refused (ask): nothing recorded" 0 "$(wc -c <"$tmp/kh_new")"
+
 # Bad input is refused before any connection: one line, exit 255, and the
 # host (a listener that counts connections) never hears from remex.
 start_silent_listener "$tmp"

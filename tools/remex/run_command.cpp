@@ -20,6 +20,7 @@
 #include "actors/types.hpp"
 #include "tools/remex/local_endpoints.hpp"
 #include "tools/remex/run_options.hpp"
+#include "transport/ssh/ssh_connect.hpp"
 
 namespace remex::cli {
 
@@ -125,6 +126,12 @@ int run_command(const std::vector<std::string>& args) {
       return 255;
     }
   spdlog::set_level(spdlog::level::from_str(opts->log_level));
+  // Connection notices (a host key recorded) are warnings: -v error hides
+  // them, like ssh's LogLevel ERROR.
+  transport::set_connect_notice_sink(
+      [quiet = opts->log_level == "error"](const std::string& line) {
+        if (!quiet) std::fprintf(stderr, "%s\n", line.c_str());
+      });
   ::signal(SIGPIPE, SIG_IGN);
   auto sigs = block_forwarded_signals();
 
