@@ -119,6 +119,20 @@ expect_contains "-H 'a b': says what is wrong" "space" "$(cat "$tmp/err")"
 "${silent[@]}" -H '' -- true 2>"$tmp/err"
 expect_contains "-H '': says the target is empty" "empty" "$(cat "$tmp/err")"
 
+# --timeout covers connecting: a host that accepts TCP but never answers
+# ends at the deadline, counted from the start of remex run.
+for backend in agent ssh; do
+  start=$(date +%s%N)
+  "${silent[@]}" -b "$backend" -t 3 -- true 2>"$tmp/err"
+  rc=$?
+  elapsed=$((($(date +%s%N) - start) / 1000000))
+  expect_eq "timeout while connecting ($backend) exits 124" 124 "$rc"
+  [ "$elapsed" -ge 2900 ] && [ "$elapsed" -lt 5000 ] &&
+    pass "timeout while connecting ($backend) took ${elapsed} ms" ||
+    fail "timeout while connecting ($backend) took ${elapsed} ms (want ~3000)"
+  expect_eq "timeout while connecting ($backend): one line" 1 "$(wc -l <"$tmp/err")"
+  expect_contains "timeout while connecting ($backend) message" "timed out after 3 s" "$(cat "$tmp/err")"
+done
 stop_silent_listener
 
 # Ctrl-C while connecting (a server that accepts but never answers) ends

@@ -5,10 +5,12 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
 #include <cerrno>
+#include <chrono>
 #include <climits>
 #include <csignal>
 #include <cstdio>
@@ -107,6 +109,8 @@ void report_failure(const exec_request& req, const outcome& o) {
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
+  // --timeout counts from here: connecting and placing the agent included.
+  auto started = std::chrono::steady_clock::now();
   std::string error;
   auto opts = parse_run_options(args, error);
   if (!opts) {
@@ -125,6 +129,7 @@ int run_command(const std::vector<std::string>& args) {
       std::fprintf(stderr, "remex: %s\n", why.c_str());
       return 255;
     }
+  auto timeout_ms = req.timeout_ms;
   spdlog::set_level(spdlog::level::from_str(opts->log_level));
   // Connection notices (a host key recorded) are warnings: -v error hides
   // them, like ssh's LogLevel ERROR.
@@ -171,6 +176,18 @@ int run_command(const std::vector<std::string>& args) {
     }
   }).detach();
 
+  if (timeout_ms > 0) {
+    using namespace std::chrono;
+    auto spent = static_cast<std::uint64_t>(
+        duration_cast<milliseconds>(steady_clock::now() - started).count());
+    req.timeout_ms = spent < timeout_ms ? timeout_ms - spent : 1;
+    // No connection attempt outlasts the deadline by much: the deadline
+    // ends it (the second of slack lets the deadline, not a connect error,
+    // be what the user sees).
+    req.connect.connect_timeout_ms =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(
+            req.connect.connect_timeout_ms, req.timeout_ms + 1000));
+  }
   int code = 255;
   caf::scoped_actor self{sys};
   self->request(broker, caf::infinite, exec_atom::value, req, ends)
@@ -186,7 +203,7 @@ int run_command(const std::vector<std::string>& args) {
             else if (o.kind == outcome::timed_out)
               std::fprintf(
                   stderr, "remex: %s: timed out after %.3g s%s\n",
-                  req.host_label().c_str(), req.timeout_ms / 1000.0,
+                  req.host_label().c_str(), timeout_ms / 1000.0,
                   o.cleanup_done ? "" : " (remote cleanup not confirmed)");
           },
           [&](const caf::error& err) {
