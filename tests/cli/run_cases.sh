@@ -84,6 +84,10 @@ run_cases() {
   # and remex (like ssh) leaves an inherited ignored signal alone.
   set -m
   for sig in INT TERM HUP USR1; do
+    # Empty first: a "ready" left by the previous round would let the kill
+    # hit the forked shell before it execs remex, and that shell runs the
+    # script's EXIT trap (the fixture stopped, $tmp removed).
+    : >"$tmp/sig"
     "${r[@]}" -- sh -c "trap 'echo got $sig; exit 7' $sig; echo ready; while :; do sleep 0.05; done" >"$tmp/sig" &
     local pid=$!
     wait_file_has "$tmp/sig" ready 10 || fail "$TAG $sig: remote never ready"
@@ -123,6 +127,7 @@ run_cases() {
   # can promise that: a plain exec channel has no one left to kill the group.
   [ "${ORPHAN_GUARD:-yes}" = yes ] || return 0
   marker="remex-kill-marker-$$-$TAG"
+  : >"$tmp/k" # no "ready" from another backend's round
   "${r[@]}" -- sh -c "echo ready; sleep 300; : $marker" >"$tmp/k" &
   pid=$!
   wait_file_has "$tmp/k" ready 10 || fail "$TAG kill: remote never ready"

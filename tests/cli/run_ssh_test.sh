@@ -161,6 +161,7 @@ sshd_children() {
 }
 for backend in agent ssh; do
   marker="remex-drop-marker-$$-$backend"
+  : >"$tmp/drop" # no "ready" left from the other backend's round
   "$remex" run -H fixture -F "$FIXTURE_SSH_CONFIG" -b "$backend" -- \
     sh -c "echo ready; sleep 60; : $marker" >"$tmp/drop" 2>"$tmp/err" &
   pid=$!
