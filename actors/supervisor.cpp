@@ -31,6 +31,9 @@ struct supervisor_state {
   std::set<std::uint32_t> open_outputs;
   std::optional<outcome> result;       // what the transport reported
   std::optional<outcome> stop_reason;  // why we killed it, if we did
+  // The session has not answered the open request yet (connecting, placing
+  // the agent): no channel, so no remote process of this execution exists.
+  bool opening = false;
   bool finished = false;
   static inline const char* name = "supervisor";
 };
@@ -44,7 +47,8 @@ void finish(self_ptr self) {
   outcome final;
   if (st.stop_reason) {
     final = *st.stop_reason;
-    final.cleanup_done = st.result.has_value();
+    // Confirmed by the transport, or nothing was ever started.
+    final.cleanup_done = st.result.has_value() || st.opening;
   } else {
     final = *st.result;
   }
@@ -57,7 +61,9 @@ void finish(self_ptr self) {
   log_actors()->debug("execution {} on {} ended: {}", st.id,
                       st.req.host_label(), final.to_string());
   self->send(st.report_to, done_atom::value, st.id, std::move(final));
-  self->quit();
+  // A channel the session hands over after this is killed as it arrives
+  // (st.ch remembers the terminate): stay for that answer, then go.
+  if (!st.opening) self->quit();
 }
 
 void maybe_finish(self_ptr self) {
@@ -71,6 +77,12 @@ void stop(self_ptr self, outcome why) {
   if (st.finished || st.stop_reason) return;
   st.stop_reason = std::move(why);
   st.ch->terminate();
+  // Still connecting or placing the agent: there is no remote process to
+  // wait for, and the connection attempt may take longer than any deadline.
+  if (st.opening) {
+    finish(self);
+    return;
+  }
   self->delayed_send(self, st.settings.kill_grace, deadline_atom::value);
 }
 
@@ -132,22 +144,39 @@ void start(self_ptr self, session_actor session) {
     return;
   }
   auto relay = std::make_shared<channel_relay>(me, st.outputs, st.inputs);
+  st.opening = true;
   self->request(session, caf::infinite, open_atom::value, st.req,
                 listener_ptr{relay})
       .then(
           [self](channel_ptr& ch) {
-            if (!ch) return;  // the listener has been told why
-            self->state.ch->set(std::move(ch));
+            auto& st = self->state;
+            st.opening = false;
+            if (!ch) {  // the listener has been told why
+              if (st.finished) self->quit();
+              return;
+            }
+            // Killed at once if the execution was stopped meanwhile.
+            st.ch->set(std::move(ch));
+            if (st.finished) {
+              self->quit();
+              return;
+            }
             supervisor_actor me = self;
-            for (auto& src : self->state.ends.sources)
+            for (auto& src : st.ends.sources)
               caf::anon_send(src, attach_atom::value, me);
           },
           [self](caf::error& err) {
+            auto& st = self->state;
+            st.opening = false;
+            if (st.finished) {
+              self->quit();
+              return;
+            }
             // No channel, so no remote process: report at once.
-            fail_early(
-                self, outcome::make_failed("connect", 255,
-                                           self->state.req.host_label() + ": " +
-                                               self->system().render(err)));
+            fail_early(self,
+                       outcome::make_failed("connect", 255,
+                                            st.req.host_label() + ": " +
+                                                self->system().render(err)));
           });
   if (st.requester) self->monitor(st.requester);
   if (st.req.timeout_ms > 0)

@@ -60,3 +60,54 @@ start_fixture() {
   }
   . "$fx/env"
 }
+# start_silent_listener DIR: a TCP listener on 127.0.0.1 that accepts
+# connections and never says a word (a host whose sshd hangs before its
+# banner). Sets SILENT_PORT; every accepted connection adds a line to
+# DIR/silent.accepted, so a test can tell whether remex tried to connect.
+# It ends with the test script (or at stop_silent_listener).
+start_silent_listener() {
+  local dir=$1 i
+  : >"$dir/silent.accepted"
+  rm -f "$dir/silent.port"
+  # Its output goes nowhere: a leftover listener must not hold the test's pipe.
+  python3 - "$dir/silent.port" "$dir/silent.accepted" <<'PY' >/dev/null 2>&1 &
+import os, socket, sys
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+s.listen(64)
+with open(sys.argv[1] + ".tmp", "w") as f:
+    f.write(str(s.getsockname()[1]))
+os.rename(sys.argv[1] + ".tmp", sys.argv[1])
+parent = os.getppid()
+s.settimeout(0.5)
+held = []
+while os.getppid() == parent:
+    try:
+        c, _ = s.accept()
+    except socket.timeout:
+        continue
+    held.append(c)  # kept open, never written to
+    with open(sys.argv[2], "a") as f:
+        f.write("accepted\n")
+PY
+  SILENT_PID=$!
+  for ((i = 0; i < 100; i++)); do
+    [ -s "$dir/silent.port" ] && break
+    sleep 0.1
+  done
+  SILENT_PORT=$(cat "$dir/silent.port" 2>/dev/null)
+  [ -n "$SILENT_PORT" ] || {
+    echo "FAIL - the silent listener did not start"
+    exit 1
+  }
+}
+stop_silent_listener() { kill "$SILENT_PID" 2>/dev/null && wait "$SILENT_PID" 2>/dev/null; }
+# silent_accepts DIR: how many connections the silent listener has accepted.
+silent_accepts() { wc -l <"$1/silent.accepted"; }
+# expect_usage_error NAME ERRFILE RC [NEEDLE]: exit 255 with exactly one line
+# on stderr (containing NEEDLE when given).
+expect_usage_error() {
+  expect_eq "$1 exits 255" 255 "$3"
+  expect_eq "$1: one stderr line" 1 "$(wc -l <"$2")"
+  [ -z "${4:-}" ] || expect_contains "$1: message" "$4" "$(cat "$2")"
+}

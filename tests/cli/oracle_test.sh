@@ -347,6 +347,7 @@ for sig in INT TERM HUP; do
   for mode in agent sshb; do
     marker="oracle-sig-$$-$mode-$sig"
     cmd_for "$mode" sh -c "echo ready; sleep 30; : $marker"
+    : >"$tmp/sig" # a "ready" from the last round must not start the kill
     "${CMD[@]}" </dev/null >"$tmp/sig" 2>"$tmp/err" &
     pid=$!
     wait_file_has "$tmp/sig" ready 10 || fail "SIG$sig ($mode): remote never ready"
@@ -365,6 +366,7 @@ done
 for sig in INT HUP; do
   for mode in ssh agent sshb; do
     cmd_for "$mode" sh -c 'echo ready; sleep 2; exit 3'
+    : >"$tmp/sig"
     (trap '' "$sig"; exec "${CMD[@]}") </dev/null >"$tmp/sig" 2>/dev/null &
     pid=$!
     (sleep "$LIMIT"; kill -KILL "$pid" 2>/dev/null) &

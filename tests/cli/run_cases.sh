@@ -7,6 +7,19 @@ run_cases() {
   local tmp=$1
   local r=("${REMEX[@]}")
 
+  # Input remex cannot run is refused before anything runs or connects:
+  # exit 255, one line on stderr, nothing on stdout (like ssh's own usage
+  # errors). A later option wins, so these also override REMEX's -H.
+  local bad
+  for bad in "-H|" "-v|bogus" "-t|0" "-t|-1" "-t|abc" "--pass-fd|2" "--pass-fd|9"; do
+    out=$("${r[@]}" "${bad%%|*}" "${bad#*|}" -- id -un 2>"$tmp/err" 9<&-)
+    expect_usage_error "$TAG ${bad%%|*} '${bad#*|}'" "$tmp/err" $?
+    expect_eq "$TAG ${bad%%|*} '${bad#*|}': nothing ran" "" "$out"
+  done
+  out=$("${r[@]}" --pass-fd 3 --pass-fd 3 -- id -un 2>"$tmp/err" 3</dev/null)
+  expect_usage_error "$TAG --pass-fd 3 twice" "$tmp/err" $? "--pass-fd 3"
+  expect_eq "$TAG --pass-fd 3 twice: nothing ran" "" "$out"
+
   "${r[@]}" -- true
   expect_eq "$TAG true exits 0" 0 $?
   "${r[@]}" -- sh -c 'exit 42'
@@ -84,6 +97,10 @@ run_cases() {
   # and remex (like ssh) leaves an inherited ignored signal alone.
   set -m
   for sig in INT TERM HUP USR1; do
+    # Empty first: a "ready" left by the previous round would let the kill
+    # hit the forked shell before it execs remex, and that shell runs the
+    # script's EXIT trap (the fixture stopped, $tmp removed).
+    : >"$tmp/sig"
     "${r[@]}" -- sh -c "trap 'echo got $sig; exit 7' $sig; echo ready; while :; do sleep 0.05; done" >"$tmp/sig" &
     local pid=$!
     wait_file_has "$tmp/sig" ready 10 || fail "$TAG $sig: remote never ready"
@@ -146,6 +163,7 @@ run_cases() {
   # can promise that: a plain exec channel has no one left to kill the group.
   [ "${ORPHAN_GUARD:-yes}" = yes ] || return 0
   marker="remex-kill-marker-$$-$TAG"
+  : >"$tmp/k" # no "ready" from another backend's round
   "${r[@]}" -- sh -c "echo ready; sleep 300; : $marker" >"$tmp/k" &
   pid=$!
   wait_file_has "$tmp/k" ready 10 || fail "$TAG kill: remote never ready"

@@ -55,6 +55,86 @@ changed=("$remex" run -H "$FIXTURE_USER@$FIXTURE_HOST:$FIXTURE_PORT"
 expect_eq "changed host key refused with 255" 255 $?
 expect_contains "changed host key message names known_hosts" "known_hosts_changed" "$(cat "$tmp/err")"
 
+# The ssh config may let a new host key in (StrictHostKeyChecking accept-new
+# or no: recorded, with one line saying so), never a changed one.
+cfg_with() { # FILE KNOWN_HOSTS STRICT: the fixture's config, two lines changed
+  sed -e "s|^  UserKnownHostsFile .*|  UserKnownHostsFile $2|" \
+    -e "s|^  StrictHostKeyChecking .*|  StrictHostKeyChecking $3|" \
+    "$FIXTURE_SSH_CONFIG" >"$1"
+}
+for strict in no accept-new; do
+  cfg_with "$tmp/cfg_changed" "$tmp/known_hosts_changed" "$strict"
+  cp "$tmp/known_hosts_changed" "$tmp/kh_before"
+  for backend in agent ssh; do
+    out=$("$remex" run -H fixture -F "$tmp/cfg_changed" -b "$backend" -- id -un 2>"$tmp/err")
+    rc=$?
+    expect_eq "changed host key refused with StrictHostKeyChecking $strict ($backend)" "255 " "$rc $out"
+    expect_contains "changed host key ($strict, $backend) says so" "host key changed" "$(cat "$tmp/err")"
+    expect_eq "changed host key ($strict, $backend): one line" 1 "$(wc -l <"$tmp/err")"
+  done
+  cmp -s "$tmp/kh_before" "$tmp/known_hosts_changed" &&
+    pass "changed host key ($strict): known_hosts untouched" ||
+    fail "changed host key ($strict): known_hosts rewritten: $(cat "$tmp/known_hosts_changed")"
+
+  : >"$tmp/kh_new"
+  cfg_with "$tmp/cfg_new" "$tmp/kh_new" "$strict"
+  out=$("$remex" run -H fixture -F "$tmp/cfg_new" -- id -un 2>"$tmp/err")
+  expect_eq "new host key accepted with StrictHostKeyChecking $strict" "0 $FIXTURE_USER" "$? $out"
+  expect_eq "new host key ($strict): one line on stderr" 1 "$(wc -l <"$tmp/err")"
+  expect_contains "new host key ($strict): says it was added" "ermanently added" "$(cat "$tmp/err")"
+  expect_contains "new host key ($strict): names known_hosts" "$tmp/kh_new" "$(cat "$tmp/err")"
+  expect_eq "new host key ($strict) recorded" "[$FIXTURE_HOST]:$FIXTURE_PORT $(cut -d' ' -f1,2 "$FIXTURE_DIR/host_ed25519.pub")" \
+    "$(cut -d' ' -f1-3 "$tmp/kh_new")"
+  out=$("$remex" run -H fixture -F "$tmp/cfg_new" -- id -un 2>"$tmp/err")
+  expect_eq "recorded host key ($strict) reused quietly" "0 $FIXTURE_USER " "$? $out $(cat "$tmp/err")"
+done
+# ask (no one to ask) and yes refuse a new key, as the fixture's config does.
+: >"$tmp/kh_new"
+cfg_with "$tmp/cfg_new" "$tmp/kh_new" ask
+"$remex" run -H fixture -F "$tmp/cfg_new" -- true 2>"$tmp/err"
+expect_eq "new host key refused with StrictHostKeyChecking ask" 255 $?
+expect_eq "new host key refused (ask): nothing recorded" 0 "$(wc -c <"$tmp/kh_new")"
+
+# Bad input is refused before any connection: one line, exit 255, and the
+# host (a listener that counts connections) never hears from remex.
+start_silent_listener "$tmp"
+silent=("$remex" run -H "127.0.0.1:$SILENT_PORT" -i "$FIXTURE_KEY" --known-hosts "$FIXTURE_KNOWN_HOSTS")
+for bad in "-v|bogus" "-t|0" "-t|x" "--pass-fd|2" "--pass-fd|9" "-F|$tmp/no-such-config" "-F|$tmp" "-H|" "-H|a b" "-H|-oProxyCommand=x" "-H|me@" "-H|host:0" "-H|host:99999" "-H|[::1"; do
+  "${silent[@]}" "${bad%%|*}" "${bad#*|}" -- true 2>"$tmp/err" 9<&-
+  expect_usage_error "ssh ${bad%%|*} '${bad#*|}'" "$tmp/err" $?
+done
+"${silent[@]}" --pass-fd 3 --pass-fd 3 -- true 2>"$tmp/err" 3</dev/null
+expect_usage_error "ssh --pass-fd 3 twice" "$tmp/err" $?
+sleep 0.3
+expect_eq "bad input: no connection attempted" 0 "$(silent_accepts "$tmp")"
+# What is wrong, said precisely.
+"${silent[@]}" -F "$tmp/no-such-config" -- true 2>"$tmp/err"
+expect_eq "-F missing file: the reason" \
+  "remex: cannot read ssh config $tmp/no-such-config: No such file or directory" "$(cat "$tmp/err")"
+"${silent[@]}" -F "$tmp" -- true 2>"$tmp/err"
+expect_eq "-F directory: the reason" "remex: cannot read ssh config $tmp: Is a directory" "$(cat "$tmp/err")"
+"${silent[@]}" -H 'a b' -- true 2>"$tmp/err"
+expect_contains "-H 'a b': names the target" "'a b'" "$(cat "$tmp/err")"
+expect_contains "-H 'a b': says what is wrong" "space" "$(cat "$tmp/err")"
+"${silent[@]}" -H '' -- true 2>"$tmp/err"
+expect_contains "-H '': says the target is empty" "empty" "$(cat "$tmp/err")"
+
+# --timeout covers connecting: a host that accepts TCP but never answers
+# ends at the deadline, counted from the start of remex run.
+for backend in agent ssh; do
+  start=$(date +%s%N)
+  "${silent[@]}" -b "$backend" -t 3 -- true 2>"$tmp/err"
+  rc=$?
+  elapsed=$((($(date +%s%N) - start) / 1000000))
+  expect_eq "timeout while connecting ($backend) exits 124" 124 "$rc"
+  [ "$elapsed" -ge 2900 ] && [ "$elapsed" -lt 5000 ] &&
+    pass "timeout while connecting ($backend) took ${elapsed} ms" ||
+    fail "timeout while connecting ($backend) took ${elapsed} ms (want ~3000)"
+  expect_eq "timeout while connecting ($backend): one line" 1 "$(wc -l <"$tmp/err")"
+  expect_contains "timeout while connecting ($backend) message" "timed out after 3 s" "$(cat "$tmp/err")"
+done
+stop_silent_listener
+
 # Ctrl-C while connecting (a server that accepts but never answers) ends
 # remex at once, as it ends ssh: death by SIGINT.
 kill -STOP "$FIXTURE_PID"
@@ -81,6 +161,7 @@ sshd_children() {
 }
 for backend in agent ssh; do
   marker="remex-drop-marker-$$-$backend"
+  : >"$tmp/drop" # no "ready" left from the other backend's round
   "$remex" run -H fixture -F "$FIXTURE_SSH_CONFIG" -b "$backend" -- \
     sh -c "echo ready; sleep 60; : $marker" >"$tmp/drop" 2>"$tmp/err" &
   pid=$!

@@ -5,12 +5,16 @@
 #include <spdlog/spdlog.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
+#include <cerrno>
+#include <chrono>
 #include <climits>
 #include <csignal>
 #include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "actors/broker.hpp"
@@ -18,6 +22,7 @@
 #include "actors/types.hpp"
 #include "tools/remex/local_endpoints.hpp"
 #include "tools/remex/run_options.hpp"
+#include "transport/ssh/ssh_connect.hpp"
 
 namespace remex::cli {
 
@@ -77,6 +82,21 @@ int access_mode(int fd) {
   return fl < 0 ? -1 : (fl & O_ACCMODE);
 }
 
+// Empty when the ssh config file can be read, else why not. libssh skips a
+// file it cannot open without a word, and the host then fails in some
+// unrelated way (an alias that does not resolve).
+std::string config_problem(const std::string& file) {
+  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
+  char c;
+  if (fd < 0 || ::read(fd, &c, 1) < 0) {
+    std::string why = std::strerror(errno);
+    if (fd >= 0) ::close(fd);
+    return "cannot read ssh config " + file + ": " + why;
+  }
+  ::close(fd);
+  return {};
+}
+
 void report_failure(const exec_request& req, const outcome& o) {
   auto host = req.host_label();
   std::string line = o.message;
@@ -89,6 +109,8 @@ void report_failure(const exec_request& req, const outcome& o) {
 }  // namespace
 
 int run_command(const std::vector<std::string>& args) {
+  // --timeout counts from here: connecting and placing the agent included.
+  auto started = std::chrono::steady_clock::now();
   std::string error;
   auto opts = parse_run_options(args, error);
   if (!opts) {
@@ -96,12 +118,25 @@ int run_command(const std::vector<std::string>& args) {
     return 255;
   }
   auto& req = opts->request;
+  // Everything that can be checked here is, before any connection.
   for (auto fd : opts->pass_fds)
     if (access_mode(fd) < 0) {
       std::fprintf(stderr, "remex: --pass-fd %d: fd %d is not open\n", fd, fd);
       return 255;
     }
+  if (!req.connect.ssh_config.empty())
+    if (auto why = config_problem(req.connect.ssh_config); !why.empty()) {
+      std::fprintf(stderr, "remex: %s\n", why.c_str());
+      return 255;
+    }
+  auto timeout_ms = req.timeout_ms;
   spdlog::set_level(spdlog::level::from_str(opts->log_level));
+  // Connection notices (a host key recorded) are warnings: -v error hides
+  // them, like ssh's LogLevel ERROR.
+  transport::set_connect_notice_sink(
+      [quiet = opts->log_level == "error"](const std::string& line) {
+        if (!quiet) std::fprintf(stderr, "%s\n", line.c_str());
+      });
   ::signal(SIGPIPE, SIG_IGN);
   auto sigs = block_forwarded_signals();
 
@@ -141,6 +176,18 @@ int run_command(const std::vector<std::string>& args) {
     }
   }).detach();
 
+  if (timeout_ms > 0) {
+    using namespace std::chrono;
+    auto spent = static_cast<std::uint64_t>(
+        duration_cast<milliseconds>(steady_clock::now() - started).count());
+    req.timeout_ms = spent < timeout_ms ? timeout_ms - spent : 1;
+    // No connection attempt outlasts the deadline by much: the deadline
+    // ends it (the second of slack lets the deadline, not a connect error,
+    // be what the user sees).
+    req.connect.connect_timeout_ms =
+        static_cast<std::uint32_t>(std::min<std::uint64_t>(
+            req.connect.connect_timeout_ms, req.timeout_ms + 1000));
+  }
   int code = 255;
   caf::scoped_actor self{sys};
   self->request(broker, caf::infinite, exec_atom::value, req, ends)
@@ -156,7 +203,7 @@ int run_command(const std::vector<std::string>& args) {
             else if (o.kind == outcome::timed_out)
               std::fprintf(
                   stderr, "remex: %s: timed out after %.3g s%s\n",
-                  req.host_label().c_str(), req.timeout_ms / 1000.0,
+                  req.host_label().c_str(), timeout_ms / 1000.0,
                   o.cleanup_done ? "" : " (remote cleanup not confirmed)");
           },
           [&](const caf::error& err) {

@@ -1,6 +1,9 @@
 #include "tools/remex/run_options.hpp"
 
+#include <algorithm>
 #include <cstdlib>
+
+#include "transport/ssh/ssh_target.hpp"
 
 namespace remex::cli {
 
@@ -55,6 +58,14 @@ std::string apply(run_options& o, const std::string& name,
                   const std::string& value) {
   auto& r = o.request;
   if (name == "--host") {
+    // Only the absence of -H means this machine: an empty target is a
+    // mistake (an unset variable), never "local".
+    if (value.empty())
+      return "empty target for -H (want [user@]host[:port] or an ssh_config "
+             "alias)";
+    transport::ssh_target parsed;
+    if (auto why = transport::check_ssh_target(value, parsed); !why.empty())
+      return "invalid target '" + value + "' for -H: " + why;
     r.target = value;
   } else if (name == "--backend") {
     if (value != "agent" && value != "ssh")
@@ -70,7 +81,10 @@ std::string apply(run_options& o, const std::string& name,
     unsigned long long n = 0;
     if (!parse_uint(value, n) || n < 3 || n > 1023)
       return "--pass-fd wants a number from 3 to 1023, got '" + value + "'";
-    o.pass_fds.push_back(static_cast<int>(n));
+    auto fd = static_cast<int>(n);
+    if (std::find(o.pass_fds.begin(), o.pass_fds.end(), fd) != o.pass_fds.end())
+      return "--pass-fd " + value + " given twice";
+    o.pass_fds.push_back(fd);
     r.fds.push_back(static_cast<std::uint32_t>(n));
   } else if (name == "-n") {
     o.stdin_null = true;
@@ -91,6 +105,11 @@ std::string apply(run_options& o, const std::string& name,
   } else if (name == "--accept-new-host-key") {
     r.connect.accept_new_host_key = true;
   } else if (name == "--log-level") {
+    static const char* levels[] = {"trace", "debug", "info", "warn", "error"};
+    if (std::find(std::begin(levels), std::end(levels), value) ==
+        std::end(levels))
+      return "unknown log level '" + value +
+             "' (want trace, debug, info, warn or error)";
     o.log_level = value;
   }
   return "";

@@ -1,12 +1,26 @@
 #include "transport/ssh/ssh_connect.hpp"
 
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <pwd.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
+#include <functional>
+#include <mutex>
+#include <optional>
 #include <sstream>
+#include <vector>
 
 namespace remex::transport {
 
@@ -15,6 +29,197 @@ namespace {
 exit_status fail(failure_kind k, const std::string& display,
                  const std::string& what) {
   return exit_status::failed_with(k, 255, "remex: " + display + ": " + what);
+}
+
+std::mutex notice_mtx;
+std::function<void(const std::string&)> notice_sink;
+
+void notice(const std::string& line) {
+  std::lock_guard<std::mutex> g{notice_mtx};
+  if (notice_sink) {
+    notice_sink(line);
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+    std::fflush(stderr);
+  }
+}
+
+std::string lower(std::string s) {
+  for (auto& c : s)
+    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return s;
+}
+
+std::string home_dir() {
+  if (auto* pw = ::getpwuid(::getuid()); pw && pw->pw_dir) return pw->pw_dir;
+  if (auto* h = std::getenv("HOME")) return h;
+  return "/";
+}
+
+std::string local_user() {
+  if (auto* pw = ::getpwuid(::getuid()); pw && pw->pw_name) return pw->pw_name;
+  return {};
+}
+
+// The words of an ssh_config line after its keyword; "double quotes" group.
+std::vector<std::string> words(const std::string& text) {
+  std::vector<std::string> out;
+  std::string cur;
+  bool quoted = false, in_word = false;
+  for (char c : text) {
+    if (c == '"') {
+      quoted = !quoted;
+      in_word = true;
+    } else if (!quoted && std::isspace(static_cast<unsigned char>(c))) {
+      if (in_word) out.push_back(cur);
+      cur.clear();
+      in_word = false;
+    } else {
+      cur += c;
+      in_word = true;
+    }
+  }
+  if (in_word) out.push_back(cur);
+  return out;
+}
+
+// ssh_config pattern lists: "a*,!b?" (commas) or Host's words. A negated
+// match rules the name out; otherwise any positive match lets it in.
+bool matches_list(const std::vector<std::string>& patterns,
+                  const std::string& name) {
+  bool hit = false;
+  auto n = lower(name);
+  for (auto& p : patterns) {
+    bool negated = !p.empty() && p[0] == '!';
+    auto pat = lower(negated ? p.substr(1) : p);
+    if (::fnmatch(pat.c_str(), n.c_str(), 0) == 0) {
+      if (negated) return false;
+      hit = true;
+    }
+  }
+  return hit;
+}
+
+std::vector<std::string> split_commas(const std::string& s) {
+  std::vector<std::string> out;
+  std::stringstream in{s};
+  std::string item;
+  while (std::getline(in, item, ',')) out.push_back(item);
+  return out;
+}
+
+// What the user's ssh_config says about StrictHostKeyChecking for one host,
+// read the way OpenSSH reads it: -F FILE alone, else ~/.ssh/config then
+// /etc/ssh/ssh_config; the first value obtained wins; Host and Match blocks,
+// Include. libssh cannot tell us (it has no getter, ignores accept-new, and
+// reads "no" as "accept any key, changed ones too"). A Match criterion it
+// cannot evaluate here (exec, canonical, final, localnetwork, tagged) makes
+// the block not apply: the stricter reading.
+class host_key_config {
+ public:
+  host_key_config(std::string host, std::string user)
+      : host_(std::move(host)), user_(std::move(user)) {
+    if (user_.empty()) user_ = local_user();
+  }
+
+  // nullopt when no file sets it.
+  std::optional<std::string> read(const std::string& config_file) {
+    auto ssh_dir = home_dir() + "/.ssh";
+    if (!config_file.empty()) {
+      read_file(config_file, ssh_dir, 0);
+    } else {
+      read_file(ssh_dir + "/config", ssh_dir, 0);
+      read_file("/etc/ssh/ssh_config", "/etc/ssh", 0);
+    }
+    return value_;
+  }
+
+ private:
+  bool match_applies(const std::vector<std::string>& w) {
+    for (std::size_t i = 0; i < w.size(); ++i) {
+      auto crit = lower(w[i]);
+      bool negated = !crit.empty() && crit[0] == '!';
+      if (negated) crit.erase(0, 1);
+      bool result;
+      if (crit == "all") {
+        result = true;
+      } else if ((crit == "host" || crit == "originalhost" || crit == "user" ||
+                  crit == "localuser") &&
+                 i + 1 < w.size()) {
+        auto& name = crit == "user"        ? user_
+                     : crit == "localuser" ? local_user_
+                                           : host_;
+        result = matches_list(split_commas(w[++i]), name);
+      } else {
+        return false;
+      }
+      if (result == negated) return false;
+    }
+    return true;
+  }
+
+  void read_file(const std::string& file, const std::string& base, int depth) {
+    std::ifstream in{file};
+    if (!in || depth > 16) return;
+    bool active = true;
+    std::string line;
+    while (std::getline(in, line)) {
+      auto start = line.find_first_not_of(" \t");
+      if (start == std::string::npos || line[start] == '#') continue;
+      auto end = line.find_first_of(" \t=", start);
+      auto keyword = lower(line.substr(start, end - start));
+      std::string rest = end == std::string::npos ? "" : line.substr(end);
+      auto arg = rest.find_first_not_of(" \t");
+      if (arg != std::string::npos && rest[arg] == '=') ++arg;
+      auto w = words(arg == std::string::npos ? "" : rest.substr(arg));
+      if (keyword == "host") {
+        active = matches_list(w, host_);
+      } else if (keyword == "match") {
+        active = match_applies(w);
+      } else if (!active) {
+        continue;
+      } else if (keyword == "include") {
+        for (auto& pattern : w) include(pattern, base, depth);
+      } else if (keyword == "stricthostkeychecking" && !value_ && !w.empty()) {
+        value_ = lower(w[0]);
+      }
+    }
+  }
+
+  void include(std::string pattern, const std::string& base, int depth) {
+    if (pattern.rfind("~/", 0) == 0)
+      pattern = home_dir() + pattern.substr(1);
+    else if (pattern.empty() || pattern[0] != '/')
+      pattern = base + "/" + pattern;
+    glob_t g{};
+    if (::glob(pattern.c_str(), 0, nullptr, &g) == 0)
+      for (std::size_t i = 0; i < g.gl_pathc; ++i)
+        read_file(g.gl_pathv[i], base, depth + 1);
+    ::globfree(&g);
+  }
+
+  std::string host_, user_, local_user_ = local_user();
+  std::optional<std::string> value_;
+};
+
+// "ssh-ed25519 SHA256:..." for the server's key.
+std::string key_description(ssh_session s) {
+  ssh_key key = nullptr;
+  if (ssh_get_server_publickey(s, &key) != SSH_OK) return "server's";
+  std::string out = ssh_key_type_to_char(ssh_key_type(key));
+  unsigned char* hash = nullptr;
+  size_t len = 0;
+  if (ssh_get_publickey_hash(key, SSH_PUBLICKEY_HASH_SHA256, &hash, &len) ==
+      SSH_OK) {
+    if (char* fp =
+            ssh_get_fingerprint_hash(SSH_PUBLICKEY_HASH_SHA256, hash, len)) {
+      out += " " + std::string{fp};
+      ssh_string_free_char(fp);
+    }
+    ssh_clean_pubkey_hash(&hash);
+  }
+  ssh_key_free(key);
+  return out;
 }
 
 std::string option_string(ssh_session s, ssh_options_e which) {
@@ -102,6 +307,11 @@ bool check_host_key(ssh_session s, const ssh_options& opts,
   auto host = option_string(s, SSH_OPTIONS_HOST);
   unsigned port = 22;
   ssh_options_get_port(s, &port);
+  // With StrictHostKeyChecking 0 (ssh_config "no"), libssh calls a host OK
+  // whose key is changed or unknown, recording nothing. The truth first;
+  // the policy is ours.
+  int strict = 1;
+  ssh_options_set(s, SSH_OPTIONS_STRICTHOSTKEYCHECK, &strict);
   switch (ssh_session_is_known_server(s)) {
     case SSH_KNOWN_HOSTS_OK:
       return true;
@@ -118,7 +328,14 @@ bool check_host_key(ssh_session s, const ssh_options& opts,
     case SSH_KNOWN_HOSTS_NOT_FOUND:
     case SSH_KNOWN_HOSTS_UNKNOWN:
       if (opts.accept_new_host_key) {
-        if (ssh_session_update_known_hosts(s) == SSH_OK) return true;
+        if (ssh_session_update_known_hosts(s) == SSH_OK) {
+          notice(
+              "remex: " + display + ": warning: permanently added the " +
+              key_description(s) + " host key of " +
+              (port == 22 ? host : "[" + host + "]:" + std::to_string(port)) +
+              " to " + file);
+          return true;
+        }
         failure = fail(
             failure_kind::host_key, display,
             "cannot record the host key in " + file + ": " + ssh_get_error(s));
@@ -136,6 +353,11 @@ bool check_host_key(ssh_session s, const ssh_options& opts,
   return false;
 }
 
+void set_connect_notice_sink(std::function<void(const std::string&)> sink) {
+  std::lock_guard<std::mutex> g{notice_mtx};
+  notice_sink = std::move(sink);
+}
+
 connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
                            const std::string& display) {
   connect_result out;
@@ -150,13 +372,39 @@ connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
     out.failure = std::move(st);
     return out;
   };
-  ssh_options_set(s, SSH_OPTIONS_HOST, target.host.c_str());
+  if (ssh_options_set(s, SSH_OPTIONS_HOST, target.host.c_str()) != SSH_OK)
+    return bad(
+        fail(failure_kind::connect, display,
+             "invalid host name '" + target.host + "': " + ssh_get_error(s)));
+  // libssh skips a config file it cannot open, silently: a named one must
+  // be readable.
+  if (!opts.ssh_config.empty()) {
+    int fd = ::open(opts.ssh_config.c_str(), O_RDONLY | O_CLOEXEC);
+    char c;
+    if (fd < 0 || ::read(fd, &c, 1) < 0) {
+      std::string why = std::strerror(errno);
+      if (fd >= 0) ::close(fd);
+      return bad(
+          fail(failure_kind::connect, display,
+               "cannot read ssh config " + opts.ssh_config + ": " + why));
+    }
+    ::close(fd);
+  }
   // ssh_config first, so that what the target spells out wins over it.
   if (ssh_options_parse_config(
           s, opts.ssh_config.empty() ? nullptr : opts.ssh_config.c_str()) !=
       SSH_OK)
     return bad(fail(failure_kind::connect, display,
-                    "cannot read ssh config " + opts.ssh_config));
+                    "cannot use ssh config " +
+                        (opts.ssh_config.empty() ? std::string{"~/.ssh/config"}
+                                                 : opts.ssh_config) +
+                        ": " + ssh_get_error(s)));
+  // The config may let a new host key in (accept-new, no); a changed one is
+  // refused whatever it says (check_host_key).
+  ssh_options key_opts = opts;
+  if (auto v = host_key_config(target.host, target.user).read(opts.ssh_config))
+    if (*v == "accept-new" || *v == "no" || *v == "off" || *v == "false")
+      key_opts.accept_new_host_key = true;
   if (!target.user.empty())
     ssh_options_set(s, SSH_OPTIONS_USER, target.user.c_str());
   if (target.port != 0) {
@@ -188,7 +436,7 @@ connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
                     std::string{"cannot connect: "} + ssh_get_error(s)));
   tune_socket(ssh_get_fd(s), opts);
   exit_status st;
-  if (!check_host_key(s, opts, display, st)) return bad(std::move(st));
+  if (!check_host_key(s, key_opts, display, st)) return bad(std::move(st));
   if (!authenticate(s, opts, display, st)) return bad(std::move(st));
   out.session = s;
   return out;

@@ -5,6 +5,7 @@
 
 #include <libssh/libssh.h>
 
+#include <functional>
 #include <string>
 
 #include "transport/exec_channel.hpp"
@@ -17,14 +18,23 @@ struct connect_result {
   exit_status failure;            // when session is null
 };
 
-// display names the host in messages, as the user wrote it.
+// display names the host in messages, as the user wrote it. A named
+// opts.ssh_config must be readable.
 connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
                            const std::string& display);
 
-// OpenSSH-style strictness: known key → ok; changed or unknown → a failure
-// naming the host and known_hosts file (and line, when it can be found),
-// unless opts.accept_new_host_key and the host is merely unknown.
+// OpenSSH-style strictness: known key → ok; changed (or of another type) →
+// always a failure naming the host and known_hosts file (and line, when it
+// can be found); unknown → a failure unless opts.accept_new_host_key, which
+// records the key and says so in one notice line. connect_ssh sets
+// accept_new_host_key also when the ssh config's StrictHostKeyChecking is
+// accept-new or no: the config may let a new key in, never a changed one.
+// Whatever libssh's StrictHostKeyChecking option says is overridden.
 bool check_host_key(ssh_session s, const ssh_options& opts,
                     const std::string& display, exit_status& failure);
+
+// Where notices go (one line each, e.g. a newly recorded host key): stderr
+// until a program sets a sink. Called from connecting threads.
+void set_connect_notice_sink(std::function<void(const std::string&)> sink);
 
 }  // namespace remex::transport

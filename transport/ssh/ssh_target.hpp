@@ -26,7 +26,12 @@ struct ssh_target {
   int port = 0;  // 0: from ssh_config, else 22
 };
 
-// False when text cannot be a target (empty host, bad port).
+// Parses text into out; returns what makes it no target (empty, no host,
+// bad port, a user or host name OpenSSH would refuse: spaces, a leading '-',
+// shell metacharacters), or "" when it is one.
+std::string check_ssh_target(const std::string& text, ssh_target& out);
+
+// False when text cannot be a target (check_ssh_target says why).
 bool parse_ssh_target(const std::string& text, ssh_target& out);
 
 }  // namespace remex::transport
