@@ -20,5 +20,7 @@ using list_atom = caf::atom_constant<caf::atom("list")>;
 using done_atom = caf::atom_constant<caf::atom("done")>;
 using log_atom = caf::atom_constant<caf::atom("log")>;
 using placed_atom = caf::atom_constant<caf::atom("placed")>;
+using checked_atom = caf::atom_constant<caf::atom("checked")>;
+using opened_atom = caf::atom_constant<caf::atom("opened")>;
 
 }  // namespace remex::actors

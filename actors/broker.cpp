@@ -11,6 +11,10 @@ namespace remex::actors {
 
 namespace {
 
+// The broker as its own supervisors see it: the public interface plus their
+// reports, which no requester can send.
+using broker_impl_actor = broker_actor::extend_with<report_actor>;
+
 struct execution {
   execution_info info;
   caf::typed_response_promise<outcome> promise;
@@ -25,7 +29,7 @@ struct broker_state {
   static inline const char* name = "broker";
 };
 
-using self_ptr = broker_actor::stateful_pointer<broker_state>;
+using self_ptr = broker_impl_actor::stateful_pointer<broker_state>;
 
 std::int64_t now_ms() {
   using namespace std::chrono;
@@ -35,15 +39,16 @@ std::int64_t now_ms() {
 
 void complete(self_ptr self, std::uint64_t id, outcome o) {
   auto i = self->state.executions.find(id);
-  if (i == self->state.executions.end() || i->second.info.state != "running")
+  if (i == self->state.executions.end() ||
+      i->second.info.state != execution_info::running)
     return;  // answered already: exactly once
-  i->second.info.state = "finished";
+  i->second.info.state = execution_info::finished;
   i->second.info.result = o.to_string();
   i->second.promise.deliver(std::move(o));
   // Keep a bounded history for consoles; drop the oldest finished ones.
   while (self->state.executions.size() > 1000) {
     auto oldest = self->state.executions.begin();
-    if (oldest->second.info.state == "running") break;
+    if (oldest->second.info.state == execution_info::running) break;
     self->state.executions.erase(oldest);
   }
 }
@@ -59,6 +64,18 @@ std::string session_key(const exec_request& req) {
   return key + '\0' + std::to_string(c.connect_timeout_ms);
 }
 
+// What makes a request impossible to run, found before any session exists.
+std::string request_problem(const exec_request& req) {
+  if (req.argv.empty()) return "no command to run";
+  for (auto fd : req.fds) {
+    if (fd < 3) return "extra fd " + std::to_string(fd) + ": must be 3 or more";
+    if (req.backend == backend_kind::ssh)
+      return "extra fds need the agent backend: a plain SSH channel carries "
+             "only stdin, stdout and stderr";
+  }
+  return {};
+}
+
 session_actor session_for(self_ptr self, const exec_request& req) {
   auto key = session_key(req);
   auto i = self->state.sessions.find(key);
@@ -71,15 +88,17 @@ session_actor session_for(self_ptr self, const exec_request& req) {
   return s;
 }
 
-broker_actor::behavior_type broker(self_ptr self, broker_settings settings) {
+broker_impl_actor::behavior_type broker(self_ptr self,
+                                        broker_settings settings) {
   self->state.settings = std::move(settings);
   self->set_down_handler([self](caf::down_msg& dm) {
     // A supervisor that died without reporting still owes its requester an
     // answer.
     for (auto& [id, ex] : self->state.executions)
-      if (ex.supervisor == dm.source && ex.info.state == "running") {
+      if (ex.supervisor == dm.source &&
+          ex.info.state == execution_info::running) {
         complete(self, id,
-                 outcome::make_failed("lost", 255,
+                 outcome::make_failed(transport::failure_kind::lost, 255,
                                       ex.info.host + ": supervisor failed: " +
                                           self->system().render(dm.reason)));
         break;
@@ -96,14 +115,19 @@ broker_actor::behavior_type broker(self_ptr self, broker_settings settings) {
         ex.info.id = id;
         ex.info.host = req.host_label();
         ex.info.argv = req.argv;
-        ex.info.state = "running";
+        ex.info.state = execution_info::running;
         ex.info.started_ms = now_ms();
         ex.promise = rp;
+        if (auto problem = request_problem(req); !problem.empty()) {
+          complete(self, id,
+                   outcome::make_failed(transport::failure_kind::request, 255,
+                                        req.host_label() + ": " + problem));
+          return rp;
+        }
         auto session = session_for(self, req);
-        broker_actor me = self;
-        auto sup = spawn_supervisor(self, id, std::move(req), std::move(ends),
-                                    std::move(requester), session, me,
-                                    self->state.settings.supervision);
+        auto sup = spawn_supervisor(
+            self, id, std::move(req), std::move(ends), std::move(requester),
+            session, report_actor{self}, self->state.settings.supervision);
         ex.supervisor = sup.address();
         return rp;
       },
@@ -121,7 +145,7 @@ broker_actor::behavior_type broker(self_ptr self, broker_settings settings) {
 }  // namespace
 
 broker_actor spawn_broker(caf::actor_system& sys, broker_settings settings) {
-  return sys.spawn(broker, std::move(settings));
+  return broker_actor{sys.spawn(broker, std::move(settings))};
 }
 
 }  // namespace remex::actors

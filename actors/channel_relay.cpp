@@ -5,13 +5,24 @@
 
 namespace remex::actors {
 
-channel_relay::channel_relay(supervisor_actor supervisor,
+channel_relay::channel_relay(supervisor_impl_actor supervisor,
                              std::map<std::uint32_t, output_pump_actor> outputs,
-                             std::map<std::uint32_t, input_pump_actor> inputs)
+                             std::map<std::uint32_t, input_pump_actor> inputs,
+                             signal_forwarder_actor forwarder)
     : supervisor_(std::move(supervisor)),
       outputs_(std::move(outputs)),
-      inputs_(std::move(inputs)) {
+      inputs_(std::move(inputs)),
+      forwarder_(std::move(forwarder)) {
   // nop
+}
+
+// The supervisor last: it attaches the requester's sources, which then talk
+// to the input pumps and forwarder, whose mailboxes hold the channel already.
+void channel_relay::on_open(channel_ptr ch) {
+  for (auto& [s, pump] : outputs_) caf::anon_send(pump, opened_atom::value, ch);
+  for (auto& [s, pump] : inputs_) caf::anon_send(pump, opened_atom::value, ch);
+  caf::anon_send(forwarder_, opened_atom::value, ch);
+  caf::anon_send(supervisor_, opened_atom::value, std::move(ch));
 }
 
 void channel_relay::on_data(std::uint32_t s, std::string bytes) {

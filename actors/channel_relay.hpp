@@ -1,23 +1,26 @@
 // The transport listener of one execution: turns I/O-thread callbacks into
-// messages for the execution's pumps and supervisor, and never blocks.
+// messages for the execution's pumps, forwarder and supervisor, and never
+// blocks. The channel goes to each of them first (opened), so whatever
+// follows from the same thread finds it in hand.
 #pragma once
 
 #include <cstdint>
 #include <map>
-#include <memory>
 
-#include "actors/interfaces.hpp"
+#include "actors/signal_forwarder.hpp"
 #include "actors/stream_pump.hpp"
-#include "transport/exec_channel.hpp"
+#include "actors/supervisor.hpp"
 
 namespace remex::actors {
 
 class channel_relay : public transport::channel_listener {
  public:
-  channel_relay(supervisor_actor supervisor,
+  channel_relay(supervisor_impl_actor supervisor,
                 std::map<std::uint32_t, output_pump_actor> outputs,
-                std::map<std::uint32_t, input_pump_actor> inputs);
+                std::map<std::uint32_t, input_pump_actor> inputs,
+                signal_forwarder_actor forwarder);
 
+  void on_open(channel_ptr ch) override;
   void on_data(std::uint32_t s, std::string bytes) override;
   void on_eof(std::uint32_t s) override;
   void on_drained(std::uint32_t s, std::size_t n) override;
@@ -25,9 +28,10 @@ class channel_relay : public transport::channel_listener {
   void on_exit(transport::exit_status status) override;
 
  private:
-  supervisor_actor supervisor_;
+  supervisor_impl_actor supervisor_;
   std::map<std::uint32_t, output_pump_actor> outputs_;
   std::map<std::uint32_t, input_pump_actor> inputs_;
+  signal_forwarder_actor forwarder_;
 };
 
 }  // namespace remex::actors

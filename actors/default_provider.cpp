@@ -1,5 +1,8 @@
+// The composition root: the only place in actors/ that knows the concrete
+// transports.
 #include "actors/broker.hpp"
 #include "transport/local/local_provider.hpp"
+#include "transport/ssh/agent_transfer.hpp"
 #include "transport/ssh/ssh_provider.hpp"
 
 namespace remex::actors {
@@ -16,6 +19,19 @@ std::shared_ptr<transport::session_provider> default_provider(
   opts.connect_timeout_s =
       static_cast<int>((req.connect.connect_timeout_ms + 999) / 1000);
   return transport::make_ssh_provider(req.target, std::move(opts));
+}
+
+agent_shipping default_agent_shipping() {
+  agent_shipping s;
+  s.check = [](transport::session_provider& p, const transport::agent_bundle& b,
+               std::function<void(transport::agent_placement)> done) {
+    transport::check_agent(p, b, std::move(done));
+  };
+  s.place = [](transport::session_provider& p,
+               const transport::agent_bundle& b) {
+    return transport::ensure_agent(p, b);
+  };
+  return s;
 }
 
 }  // namespace remex::actors

@@ -25,9 +25,13 @@ typename Inspector::result_type inspect(Inspector& f, connect_options& x) {
            x.connect_timeout_ms);
 }
 
+// How the command runs on the host: through remex-agent (every feature), or
+// a plain exec channel.
+enum class backend_kind : std::uint8_t { agent, ssh };
+
 struct exec_request {
   std::string target;  // ssh_config alias or [user@]host[:port]; "" = local
-  std::string backend = "agent";  // "agent" or "ssh"
+  backend_kind backend = backend_kind::agent;
   std::string path;               // looked up in PATH when it has no '/'
   std::vector<std::string> argv;  // argv[0] included
   std::vector<std::string> env;   // "K=V"

@@ -1,14 +1,18 @@
-// Typed interfaces of the remex actors. Data travels as std::string bytes;
-// every reply to a chunk is credit, so no stage buffers without bound.
+// The public typed interfaces of a remex node: what a requester (the CLI, a
+// peer broker, a console, another CAF program) may send and what it gets.
+// Data travels as std::string bytes; every reply to a chunk is credit, so no
+// stage buffers without bound. The messages a node's own actors exchange
+// extend these types where they are spawned (broker.cpp, supervisor.hpp,
+// stream_pump.hpp, signal_forwarder.hpp) and never appear here: nothing a
+// remote node can address lets it complete, cancel or read somebody else's
+// execution.
 #pragma once
 
 #include <caf/actor.hpp>
-#include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/replies_to.hpp>
 #include <caf/typed_actor.hpp>
 #include <cstdint>
 #include <map>
-#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,40 +30,53 @@ using sink_actor =
                                      std::string>::with<std::uint64_t>,
                      caf::replies_to<eof_atom, std::uint32_t>::with<bool>>;
 
-// What the requester hands over with a request: where output goes, and the
-// actors that feed input (stdin, extra fds, signals). Each source is told
-// (attach_atom, supervisor_actor) once the command runs; it then sends chunk,
-// eof and signal messages to the supervisor and gets credit back.
+// Where one input stream's bytes go once the command runs (stdin, extra fd).
+using input_actor = caf::typed_actor<caf::reacts_to<chunk_atom, std::string>,
+                                     caf::reacts_to<eof_atom>>;
+
+// The requester's side of one input stream: told its input_actor once the
+// command runs, it sends what it reads and gets credit back for what reached
+// the remote side (at most a window in flight).
+using source_actor =
+    caf::typed_actor<caf::reacts_to<attach_atom, input_actor>,
+                     caf::reacts_to<credit_atom, std::uint64_t>>;
+
+// Signals for the remote process group. Signals sent before the command
+// runs are held and delivered once it does.
+using signal_actor =
+    caf::typed_actor<caf::reacts_to<signal_atom, std::int32_t>>;
+
+// The requester's side of signals: told its signal_actor once the command
+// runs.
+using signal_source_actor =
+    caf::typed_actor<caf::reacts_to<attach_atom, signal_actor>>;
+
+// What the requester hands over with a request: where output goes, and who
+// feeds input and signals. Any of them may be absent.
 struct endpoints {
   std::map<std::uint32_t, sink_actor> sinks;
-  std::vector<caf::actor> sources;
+  std::map<std::uint32_t, source_actor> sources;
+  signal_source_actor signals;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, endpoints& x) {
-  return f(caf::meta::type_name("remex.endpoints"), x.sinks, x.sources);
+  return f(caf::meta::type_name("remex.endpoints"), x.sinks, x.sources,
+           x.signals);
 }
 
-// One execution's owner, as requesters and its own children see it.
-using supervisor_actor = caf::typed_actor<
-    // input from the requester's sources
-    caf::reacts_to<chunk_atom, std::uint32_t, std::string>,
-    caf::reacts_to<eof_atom, std::uint32_t>,
-    caf::reacts_to<signal_atom, std::int32_t>, caf::reacts_to<cancel_atom>,
-    // an output pump's sink failed (the requester's end of stream s is gone)
-    caf::reacts_to<cancel_atom, std::uint32_t, std::string>,
-    // from the transport listener and its own children
-    caf::reacts_to<exited_atom, outcome>,
-    caf::reacts_to<done_atom, std::uint32_t>,
-    caf::reacts_to<log_atom, std::int32_t, std::string>,
-    caf::reacts_to<deadline_atom>>;
+// One execution, as its requester may steer it.
+using supervisor_actor =
+    caf::typed_actor<caf::reacts_to<signal_atom, std::int32_t>,
+                     caf::reacts_to<cancel_atom>>;
 
 // A summary row of the broker's registry (for consoles and tests).
 struct execution_info {
+  enum state_t : std::uint8_t { running, finished };
   std::uint64_t id = 0;
   std::string host;
   std::vector<std::string> argv;
-  std::string state;  // running, finished
+  state_t state = running;
   std::int64_t started_ms = 0;
   std::string result;  // outcome::to_string() once finished
 };
@@ -73,7 +90,6 @@ typename Inspector::result_type inspect(Inspector& f, execution_info& x) {
 // The node's entry point: runs requests, answers each exactly once.
 using broker_actor = caf::typed_actor<
     caf::replies_to<exec_atom, exec_request, endpoints>::with<outcome>,
-    caf::replies_to<list_atom>::with<std::vector<execution_info>>,
-    caf::reacts_to<done_atom, std::uint64_t, outcome>>;
+    caf::replies_to<list_atom>::with<std::vector<execution_info>>>;
 
 }  // namespace remex::actors

@@ -19,18 +19,18 @@ outcome outcome::from(const transport::exit_status& st) {
     case transport::exit_status::kind_t::failed:
       o.kind = failed;
       o.code = st.code;
-      o.failure = transport::to_string(st.failure);
+      o.failure = st.failure;
       o.message = st.message;
       break;
   }
   return o;
 }
 
-outcome outcome::make_failed(std::string failure, std::int32_t code,
+outcome outcome::make_failed(transport::failure_kind failure, std::int32_t code,
                              std::string message) {
   outcome o;
   o.kind = failed;
-  o.failure = std::move(failure);
+  o.failure = failure;
   o.code = code;
   o.message = std::move(message);
   return o;
@@ -64,7 +64,8 @@ std::string outcome::to_string() const {
     case cancelled:
       return "cancelled";
     default:
-      return "failed(" + failure + ": " + message + ")";
+      return std::string{"failed("} + transport::to_string(failure) + ": " +
+             message + ")";
   }
 }
 

@@ -17,18 +17,16 @@ struct outcome {
     cancelled,
     failed,  // failure, message
   };
-  std::uint8_t kind = exited;
+  kind_t kind = exited;
   std::int32_t code = 0;
   std::int32_t signal = 0;
   bool core_dumped = false;
   bool cleanup_done = false;
-  // connect, auth, host_key, agent, spawn, lost, cluster; request (refused
-  // before it ran), output (the requester's end of a stream failed)
-  std::string failure;
+  transport::failure_kind failure = transport::failure_kind::none;
   std::string message;  // one line: what and where
 
   static outcome from(const transport::exit_status& st);
-  static outcome make_failed(std::string failure, std::int32_t code,
+  static outcome make_failed(transport::failure_kind failure, std::int32_t code,
                              std::string message);
   static outcome of(kind_t k) {
     outcome o;

@@ -12,7 +12,6 @@
 #include "protocol/frame.hpp"
 #include "transport/agent_channel.hpp"
 #include "transport/shell_command.hpp"
-#include "transport/ssh/agent_transfer.hpp"
 
 namespace remex::actors {
 
@@ -29,10 +28,9 @@ struct session_state {
   std::shared_ptr<transport::session_provider> provider;
   agent_settings agent;
   bool ship_agent = false;
+  agent_shipping shipping;
   transport::agent_bundle bundle;  // what ship_agent places on the host
-  // The agent's placement on the host: unknown until the first agent
-  // request, then pending while a detached actor uploads it.
-  bool placing = false;
+  // The checked placement, once ready; requests wait for it meanwhile.
   std::shared_ptr<const transport::agent_placement> placement;
   std::vector<waiting_open> waiting;
   static inline const char* name = "session";
@@ -72,7 +70,7 @@ channel_ptr open_now(self_ptr self, const exec_request& req,
                      listener_ptr listener) {
   auto& st = self->state;
   auto cmd = to_command(req);
-  if (req.backend == "ssh")
+  if (req.backend == backend_kind::ssh)
     return transport::open_sh_script(
         *st.provider, transport::ssh_command_script(cmd), std::move(listener));
   std::string program = st.agent.local_dir + "/remex-agent";
@@ -91,64 +89,121 @@ channel_ptr open_now(self_ptr self, const exec_request& req,
 
 void placer(caf::blocking_actor*, session_actor session,
             std::shared_ptr<transport::session_provider> provider,
-            transport::agent_bundle bundle) {
+            transport::agent_bundle bundle, agent_shipping shipping) {
   auto placed = std::make_shared<const transport::agent_placement>(
-      transport::ensure_agent(*provider, bundle));
+      shipping.place(*provider, bundle));
   caf::anon_send(session, placed_atom::value, placement_ptr{placed});
 }
 
-// First a check over the host's own connection (the common case: the agent
-// is there); only when it is missing, ensure_agent uploads it. That blocks
-// on a connection of its own, so it runs on a detached actor's thread, never
-// on the scheduler's. (Arguments, not captures: CAF 0.17 dereferences a null
-// argument tuple for argument-less function actors.)
-void place_agent(self_ptr self) {
+// The placement gate, one behaviour per state (like CAF's
+// distributed_calculator): unchecked → checking → (placing →) ready.
+// Agent requests wait in checking and placing; plain ones never wait.
+session_actor::behavior_type ready(self_ptr self);
+session_actor::behavior_type placing(self_ptr self);
+session_actor::behavior_type checking(self_ptr self);
+
+caf::result<channel_ptr> open_request(self_ptr self, exec_request& req,
+                                      listener_ptr& listener) {
   auto& st = self->state;
-  st.placing = true;
-  session_actor me = self;
-  transport::check_agent(
-      *st.provider, st.bundle, [me](transport::agent_placement checked) {
-        caf::anon_send(
-            me, placed_atom::value,
-            placement_ptr{std::make_shared<const transport::agent_placement>(
-                std::move(checked))});
-      });
+  if (req.backend == backend_kind::ssh || !st.ship_agent || st.placement)
+    return open_now(self, req, std::move(listener));
+  auto rp = self->make_response_promise<channel_ptr>();
+  st.waiting.push_back({std::move(req), std::move(listener), rp});
+  return rp;
+}
+
+void release_waiting(self_ptr self, placement_ptr placed) {
+  auto& st = self->state;
+  st.placement = std::move(placed);
+  auto waiting = std::move(st.waiting);
+  st.waiting.clear();
+  for (auto& w : waiting)
+    w.promise.deliver(open_now(self, w.req, std::move(w.listener)));
+  self->become(ready(self));
+}
+
+session_actor::behavior_type ready(self_ptr self) {
+  return {
+      [self](open_atom, exec_request& req, listener_ptr& listener) {
+        return open_request(self, req, listener);
+      },
+      [](checked_atom, placement_ptr&) {},
+      [](placed_atom, placement_ptr&) {},
+  };
+}
+
+session_actor::behavior_type placing(self_ptr self) {
+  return {
+      [self](open_atom, exec_request& req, listener_ptr& listener) {
+        return open_request(self, req, listener);
+      },
+      [](checked_atom, placement_ptr&) {},
+      [self](placed_atom, placement_ptr& placed) {
+        release_waiting(self, std::move(placed));
+      },
+  };
+}
+
+// The check runs over the host's own connection (the common case: the
+// agent is there); only when it is missing does an upload run, on a
+// detached actor's thread, since it blocks on a connection of its own.
+session_actor::behavior_type checking(self_ptr self) {
+  return {
+      [self](open_atom, exec_request& req, listener_ptr& listener) {
+        return open_request(self, req, listener);
+      },
+      [self](checked_atom, placement_ptr& checked) {
+        auto& st = self->state;
+        if (!checked->missing) {
+          release_waiting(self, std::move(checked));
+          return;
+        }
+        self->spawn<caf::detached>(placer, session_actor{self}, st.provider,
+                                   st.bundle, st.shipping);
+        self->become(placing(self));
+      },
+      [](placed_atom, placement_ptr&) {},
+  };
+}
+
+// Until the first agent request nothing is checked: plain requests and
+// local sessions never pay for it.
+session_actor::behavior_type unchecked(self_ptr self) {
+  return {
+      [self](open_atom, exec_request& req,
+             listener_ptr& listener) -> caf::result<channel_ptr> {
+        auto& st = self->state;
+        auto r = open_request(self, req, listener);
+        if (st.waiting.empty()) return r;
+        session_actor me = self;
+        st.shipping.check(
+            *st.provider, st.bundle, [me](transport::agent_placement checked) {
+              caf::anon_send(
+                  me, checked_atom::value,
+                  placement_ptr{
+                      std::make_shared<const transport::agent_placement>(
+                          std::move(checked))});
+            });
+        self->become(checking(self));
+        return r;
+      },
+      [](checked_atom, placement_ptr&) {},
+      [](placed_atom, placement_ptr&) {},
+  };
 }
 
 session_actor::behavior_type session_impl(
     self_ptr self, std::shared_ptr<transport::session_provider> provider,
     agent_settings agent, bool ship_agent) {
-  self->state.provider = std::move(provider);
-  self->state.agent = std::move(agent);
-  self->state.ship_agent = ship_agent;
-  if (ship_agent)
-    self->state.bundle = local_bundle(self->state.agent.local_dir);
-  return {
-      [self](open_atom, exec_request& req,
-             listener_ptr& listener) -> caf::result<channel_ptr> {
-        auto& st = self->state;
-        if (req.backend == "ssh" || !st.ship_agent || st.placement)
-          return open_now(self, req, std::move(listener));
-        auto rp = self->make_response_promise<channel_ptr>();
-        st.waiting.push_back({std::move(req), std::move(listener), rp});
-        if (!st.placing) place_agent(self);
-        return rp;
-      },
-      [self](placed_atom, placement_ptr& placed) {
-        auto& st = self->state;
-        if (placed->missing) {
-          self->spawn<caf::detached>(placer, session_actor{self}, st.provider,
-                                     st.bundle);
-          return;
-        }
-        st.placing = false;
-        st.placement = std::move(placed);
-        auto waiting = std::move(st.waiting);
-        st.waiting.clear();
-        for (auto& w : waiting)
-          w.promise.deliver(open_now(self, w.req, std::move(w.listener)));
-      },
-  };
+  auto& st = self->state;
+  st.provider = std::move(provider);
+  st.agent = std::move(agent);
+  st.ship_agent = ship_agent;
+  if (ship_agent) {
+    st.bundle = local_bundle(st.agent.local_dir);
+    st.shipping = default_agent_shipping();
+  }
+  return unchecked(self);
 }
 
 }  // namespace

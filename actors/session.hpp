@@ -6,30 +6,47 @@
 
 #include <caf/allowed_unsafe_message_type.hpp>
 #include <caf/typed_actor.hpp>
+#include <functional>
 #include <memory>
 #include <string>
 
+#include "actors/channel_types.hpp"
 #include "actors/interfaces.hpp"
 #include "transport/session_provider.hpp"
 #include "transport/ssh/agent_transfer.hpp"
 
 namespace remex::actors {
 
-using listener_ptr = std::shared_ptr<transport::channel_listener>;
-using channel_ptr = std::shared_ptr<transport::exec_channel>;
-
 using placement_ptr = std::shared_ptr<const transport::agent_placement>;
 
 // open answers with the channel, or with nullptr once the listener has been
-// told why there is none (the agent could not be placed).
+// told why there is none (the agent could not be placed). checked and
+// placed are the session's own: the answers of its placement work.
 using session_actor = caf::typed_actor<
     caf::replies_to<open_atom, exec_request, listener_ptr>::with<channel_ptr>,
+    caf::reacts_to<checked_atom, placement_ptr>,
     caf::reacts_to<placed_atom, placement_ptr>>;
 
 // Where this node finds the agent bundle it runs or ships to hosts.
 struct agent_settings {
   std::string local_dir;  // folder holding remex-agent and libcbor.so.*
 };
+
+// How the agent bundle reaches a remote host: supplied by the composition
+// root for the host's transport (default_provider.cpp).
+struct agent_shipping {
+  // Non-blocking, over the host's own connection: is the bundle in place?
+  std::function<void(transport::session_provider&,
+                     const transport::agent_bundle&,
+                     std::function<void(transport::agent_placement)>)>
+      check;
+  // Blocking (a connection of its own): upload it. Run off the scheduler.
+  std::function<transport::agent_placement(transport::session_provider&,
+                                           const transport::agent_bundle&)>
+      place;
+};
+
+agent_shipping default_agent_shipping();
 
 // Spawns the session that runs requests over provider. ship_agent: the host
 // is remote, so the agent bundle is placed there (once) before it runs.
@@ -40,6 +57,4 @@ session_actor spawn_session(
 
 }  // namespace remex::actors
 
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(remex::actors::listener_ptr)
-CAF_ALLOW_UNSAFE_MESSAGE_TYPE(remex::actors::channel_ptr)
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(remex::actors::placement_ptr)

@@ -1,20 +1,19 @@
-// signal_forwarder: turns signal requests into the backend's way of delivering
-// them to the remote process group (agent `signal` frame, SSH `signal`
-// request).
+// signal_forwarder: the execution's signal target for every requester. It
+// holds signals that arrive before the command runs and delivers each to the
+// channel once it is open; the backend turns it into an agent `signal` frame
+// or an SSH `signal` request for the remote process group.
 #pragma once
 
 #include <caf/typed_actor.hpp>
-#include <cstdint>
 
-#include "actors/atoms.hpp"
-#include "actors/channel_ref.hpp"
+#include "actors/channel_types.hpp"
+#include "actors/interfaces.hpp"
 
 namespace remex::actors {
 
 using signal_forwarder_actor =
-    caf::typed_actor<caf::reacts_to<signal_atom, std::int32_t>>;
+    signal_actor::extend<caf::reacts_to<opened_atom, channel_ptr>>;
 
-signal_forwarder_actor spawn_signal_forwarder(caf::local_actor* parent,
-                                              channel_ref_ptr ch);
+signal_forwarder_actor spawn_signal_forwarder(caf::local_actor* parent);
 
 }  // namespace remex::actors

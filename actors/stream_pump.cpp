@@ -14,8 +14,8 @@ namespace {
 struct output_state {
   std::uint32_t stream = 0;
   sink_actor sink;
-  channel_ref_ptr ch;
-  supervisor_actor supervisor;
+  channel_ptr ch;  // from opened, before any chunk
+  supervisor_impl_actor supervisor;
   std::uint64_t in_flight = 0;
   bool closing = false;  // remote EOF seen, or the channel ended
   bool eof_sent = false;
@@ -59,13 +59,13 @@ void sink_failed(output_pump_actor::stateful_pointer<output_state> self,
 
 output_pump_actor::behavior_type output_pump(
     output_pump_actor::stateful_pointer<output_state> self, std::uint32_t s,
-    sink_actor sink, channel_ref_ptr ch, supervisor_actor supervisor) {
+    sink_actor sink, supervisor_impl_actor supervisor) {
   auto& st = self->state;
   st.stream = s;
   st.sink = std::move(sink);
-  st.ch = std::move(ch);
   st.supervisor = std::move(supervisor);
   return {
+      [self](opened_atom, channel_ptr& ch) { self->state.ch = std::move(ch); },
       [self](chunk_atom, std::string& bytes) {
         auto n = bytes.size();
         if (!self->state.sink) {
@@ -102,26 +102,25 @@ output_pump_actor::behavior_type output_pump(
 
 struct input_state {
   std::uint32_t stream = 0;
-  channel_ref_ptr ch;
-  caf::actor source;
+  channel_ptr ch;  // from opened, before the source is attached
+  source_actor source;
   static inline const char* name = "stream_pump.in";
 };
 
 input_pump_actor::behavior_type input_pump(
     input_pump_actor::stateful_pointer<input_state> self, std::uint32_t s,
-    channel_ref_ptr ch) {
+    source_actor source) {
   self->state.stream = s;
-  self->state.ch = std::move(ch);
+  self->state.source = std::move(source);
   return {
-      [self](chunk_atom, caf::actor& source, std::string& bytes) {
-        self->state.source = source;
+      [self](opened_atom, channel_ptr& ch) { self->state.ch = std::move(ch); },
+      [self](chunk_atom, std::string& bytes) {
         self->state.ch->write(self->state.stream, std::move(bytes));
       },
       [self](eof_atom) { self->state.ch->close_stream(self->state.stream); },
       [self](drained_atom, std::uint64_t n) {
         if (self->state.source)
-          caf::anon_send(self->state.source, credit_atom::value,
-                         self->state.stream, n);
+          self->send(self->state.source, credit_atom::value, n);
       },
   };
 }
@@ -129,15 +128,15 @@ input_pump_actor::behavior_type input_pump(
 }  // namespace
 
 output_pump_actor spawn_output_pump(caf::local_actor* parent, std::uint32_t s,
-                                    sink_actor sink, channel_ref_ptr ch,
-                                    supervisor_actor supervisor) {
+                                    sink_actor sink,
+                                    supervisor_impl_actor supervisor) {
   return parent->spawn<caf::monitored>(output_pump, s, std::move(sink),
-                                       std::move(ch), std::move(supervisor));
+                                       std::move(supervisor));
 }
 
 input_pump_actor spawn_input_pump(caf::local_actor* parent, std::uint32_t s,
-                                  channel_ref_ptr ch) {
-  return parent->spawn<caf::monitored>(input_pump, s, std::move(ch));
+                                  source_actor source) {
+  return parent->spawn<caf::monitored>(input_pump, s, std::move(source));
 }
 
 }  // namespace remex::actors

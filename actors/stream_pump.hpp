@@ -1,11 +1,13 @@
-// stream_pump: the bytes of one stream in one direction, credit-based.
+// stream_pump: the bytes of one stream in one direction, credit-based. Each
+// pump gets the execution's channel from the transport listener (opened)
+// before anything else reaches it.
 //
 // output (remote → requester): chunks from the transport go to the requester's
 // sink; only the sink's reply returns credit to the transport, so at most the
 // transport's window is in flight and a slow requester stalls the remote
 // writer instead of filling memory.
 //
-// input (requester → remote): chunks from a requester's source go to the
+// input (requester → remote): chunks from the requester's source go to the
 // channel; the transport's "drained" notice turns into credit for the source.
 #pragma once
 
@@ -14,28 +16,30 @@
 #include <cstdint>
 #include <string>
 
-#include "actors/channel_ref.hpp"
-#include "actors/interfaces.hpp"
+#include "actors/channel_types.hpp"
+#include "actors/supervisor.hpp"
 
 namespace remex::actors {
 
 using output_pump_actor =
-    caf::typed_actor<caf::reacts_to<chunk_atom, std::string>,  // remote data
+    caf::typed_actor<caf::reacts_to<opened_atom, channel_ptr>,
+                     caf::reacts_to<chunk_atom, std::string>,  // remote data
                      caf::reacts_to<eof_atom>,                 // remote EOF
                      caf::reacts_to<exited_atom>>;  // channel ended: close up
 
-using input_pump_actor = caf::typed_actor<
-    caf::reacts_to<chunk_atom, caf::actor, std::string>,  // source, bytes
-    caf::reacts_to<eof_atom>,                             // requester EOF
-    caf::reacts_to<drained_atom, std::uint64_t>>;         // bytes delivered
+// What the source sees (input_actor) plus what the transport tells it.
+using input_pump_actor =
+    input_actor::extend<caf::reacts_to<opened_atom, channel_ptr>,
+                        caf::reacts_to<drained_atom, std::uint64_t>>;
 
 // Reports (done_atom, stream) to the supervisor once the sink has everything
 // and has been told EOF, then quits.
 output_pump_actor spawn_output_pump(caf::local_actor* parent, std::uint32_t s,
-                                    sink_actor sink, channel_ref_ptr ch,
-                                    supervisor_actor supervisor);
+                                    sink_actor sink,
+                                    supervisor_impl_actor supervisor);
 
+// Credit for what reached the remote side goes to source (if any).
 input_pump_actor spawn_input_pump(caf::local_actor* parent, std::uint32_t s,
-                                  channel_ref_ptr ch);
+                                  source_actor source);
 
 }  // namespace remex::actors

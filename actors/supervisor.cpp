@@ -22,9 +22,10 @@ struct supervisor_state {
   exec_request req;
   endpoints ends;
   caf::actor requester;
-  broker_actor report_to;
+  report_actor report_to;
   supervisor_settings settings;
-  channel_ref_ptr ch = std::make_shared<channel_ref>();
+  channel_ptr ch;  // from the session's answer or the relay, whichever first
+  bool terminated = false;  // ch->terminate() sent
   std::map<std::uint32_t, output_pump_actor> outputs;
   std::map<std::uint32_t, input_pump_actor> inputs;
   signal_forwarder_actor forwarder;
@@ -38,7 +39,15 @@ struct supervisor_state {
   static inline const char* name = "supervisor";
 };
 
-using self_ptr = supervisor_actor::stateful_pointer<supervisor_state>;
+using self_ptr = supervisor_impl_actor::stateful_pointer<supervisor_state>;
+
+// Kills the remote process group, once, as soon as there is a channel.
+void kill_remote(self_ptr self) {
+  auto& st = self->state;
+  if (!st.ch || st.terminated) return;
+  st.terminated = true;
+  st.ch->terminate();
+}
 
 void finish(self_ptr self) {
   auto& st = self->state;
@@ -52,7 +61,7 @@ void finish(self_ptr self) {
   } else {
     final = *st.result;
   }
-  st.ch->terminate();
+  kill_remote(self);
   for (auto& [s, pump] : st.outputs)
     self->send_exit(pump, caf::exit_reason::user_shutdown);
   for (auto& [s, pump] : st.inputs)
@@ -61,8 +70,8 @@ void finish(self_ptr self) {
   log_actors()->debug("execution {} on {} ended: {}", st.id,
                       st.req.host_label(), final.to_string());
   self->send(st.report_to, done_atom::value, st.id, std::move(final));
-  // A channel the session hands over after this is killed as it arrives
-  // (st.ch remembers the terminate): stay for that answer, then go.
+  // A channel the session hands over after this is killed as it arrives:
+  // stay for that answer, then go.
   if (!st.opening) self->quit();
 }
 
@@ -76,10 +85,10 @@ void stop(self_ptr self, outcome why) {
   auto& st = self->state;
   if (st.finished || st.stop_reason) return;
   st.stop_reason = std::move(why);
-  st.ch->terminate();
+  kill_remote(self);
   // Still connecting or placing the agent: there is no remote process to
   // wait for, and the connection attempt may take longer than any deadline.
-  if (st.opening) {
+  if (st.opening && !st.ch) {
     finish(self);
     return;
   }
@@ -97,25 +106,27 @@ std::string stream_name(std::uint32_t s) {
   }
 }
 
-// What makes a request impossible to run, before any connection is made.
-std::string request_problem(const exec_request& req) {
-  if (req.argv.empty()) return "no command to run";
-  if (req.backend != "agent" && req.backend != "ssh")
-    return "unknown backend '" + req.backend + "' (agent or ssh)";
-  for (auto fd : req.fds) {
-    if (fd < 3) return "extra fd " + std::to_string(fd) + ": must be 3 or more";
-    if (req.backend == "ssh")
-      return "extra fds need the agent backend: a plain SSH channel carries "
-             "only stdin, stdout and stderr";
-  }
-  return {};
-}
-
 // Reports a failure that happened before any remote process existed.
 void fail_early(self_ptr self, outcome o) {
   self->state.result = std::move(o);
   for (auto& [s, pump] : self->state.outputs)
     self->send(pump, exited_atom::value);
+}
+
+// The command runs: the requester's sources learn where to send.
+void attach_sources(self_ptr self) {
+  auto& st = self->state;
+  for (auto& [s, src] : st.ends.sources)
+    if (auto i = st.inputs.find(s); i != st.inputs.end())
+      self->send(src, attach_atom::value, input_actor{i->second});
+  if (st.ends.signals)
+    self->send(st.ends.signals, attach_atom::value, signal_actor{st.forwarder});
+}
+
+void channel_known(self_ptr self, channel_ptr ch) {
+  auto& st = self->state;
+  if (!st.ch) st.ch = std::move(ch);
+  if (st.stop_reason) kill_remote(self);
 }
 
 void start(self_ptr self, session_actor session) {
@@ -127,23 +138,23 @@ void start(self_ptr self, session_actor session) {
     out_streams.insert(fd);
     in_streams.insert(fd);
   }
-  supervisor_actor me = self;
+  supervisor_impl_actor me = self;
   for (auto s : out_streams) {
     sink_actor sink;
     if (auto i = st.ends.sinks.find(s); i != st.ends.sinks.end())
       sink = i->second;
-    st.outputs.emplace(s, spawn_output_pump(self, s, sink, st.ch, me));
+    st.outputs.emplace(s, spawn_output_pump(self, s, sink, me));
     st.open_outputs.insert(s);
   }
-  for (auto s : in_streams)
-    st.inputs.emplace(s, spawn_input_pump(self, s, st.ch));
-  st.forwarder = spawn_signal_forwarder(self, st.ch);
-  if (auto problem = request_problem(st.req); !problem.empty()) {
-    fail_early(self, outcome::make_failed(
-                         "request", 255, st.req.host_label() + ": " + problem));
-    return;
+  for (auto s : in_streams) {
+    source_actor source;
+    if (auto i = st.ends.sources.find(s); i != st.ends.sources.end())
+      source = i->second;
+    st.inputs.emplace(s, spawn_input_pump(self, s, source));
   }
-  auto relay = std::make_shared<channel_relay>(me, st.outputs, st.inputs);
+  st.forwarder = spawn_signal_forwarder(self);
+  auto relay =
+      std::make_shared<channel_relay>(me, st.outputs, st.inputs, st.forwarder);
   st.opening = true;
   self->request(session, caf::infinite, open_atom::value, st.req,
                 listener_ptr{relay})
@@ -151,19 +162,9 @@ void start(self_ptr self, session_actor session) {
           [self](channel_ptr& ch) {
             auto& st = self->state;
             st.opening = false;
-            if (!ch) {  // the listener has been told why
-              if (st.finished) self->quit();
-              return;
-            }
-            // Killed at once if the execution was stopped meanwhile.
-            st.ch->set(std::move(ch));
-            if (st.finished) {
-              self->quit();
-              return;
-            }
-            supervisor_actor me = self;
-            for (auto& src : st.ends.sources)
-              caf::anon_send(src, attach_atom::value, me);
+            // nullptr: the listener has been told why there is none.
+            if (ch) channel_known(self, std::move(ch));
+            if (st.finished) self->quit();
           },
           [self](caf::error& err) {
             auto& st = self->state;
@@ -173,10 +174,10 @@ void start(self_ptr self, session_actor session) {
               return;
             }
             // No channel, so no remote process: report at once.
-            fail_early(self,
-                       outcome::make_failed("connect", 255,
-                                            st.req.host_label() + ": " +
-                                                self->system().render(err)));
+            fail_early(self, outcome::make_failed(
+                                 transport::failure_kind::connect, 255,
+                                 st.req.host_label() + ": " +
+                                     self->system().render(err)));
           });
   if (st.requester) self->monitor(st.requester);
   if (st.req.timeout_ms > 0)
@@ -184,12 +185,10 @@ void start(self_ptr self, session_actor session) {
                        deadline_atom::value);
 }
 
-supervisor_actor::behavior_type supervisor(self_ptr self, std::uint64_t id,
-                                           exec_request req, endpoints ends,
-                                           caf::actor requester,
-                                           session_actor session,
-                                           broker_actor report_to,
-                                           supervisor_settings settings) {
+supervisor_impl_actor::behavior_type supervisor(
+    self_ptr self, std::uint64_t id, exec_request req, endpoints ends,
+    caf::actor requester, session_actor session, report_actor report_to,
+    supervisor_settings settings) {
   auto& st = self->state;
   st.id = id;
   st.req = std::move(req);
@@ -211,7 +210,7 @@ supervisor_actor::behavior_type supervisor(self_ptr self, std::uint64_t id,
       }
     if (dm.reason && dm.reason != caf::exit_reason::user_shutdown &&
         !st.finished)
-      stop(self, outcome::make_failed("lost", 255,
+      stop(self, outcome::make_failed(transport::failure_kind::lost, 255,
                                       st.req.host_label() +
                                           ": an execution actor failed: " +
                                           self->system().render(dm.reason)));
@@ -219,18 +218,6 @@ supervisor_actor::behavior_type supervisor(self_ptr self, std::uint64_t id,
   });
   start(self, std::move(session));
   return {
-      [self](chunk_atom, std::uint32_t s, std::string& bytes) {
-        auto i = self->state.inputs.find(s);
-        if (i != self->state.inputs.end())
-          self->send(i->second, chunk_atom::value,
-                     caf::actor_cast<caf::actor>(self->current_sender()),
-                     std::move(bytes));
-      },
-      [self](eof_atom, std::uint32_t s) {
-        auto i = self->state.inputs.find(s);
-        if (i != self->state.inputs.end())
-          self->send(i->second, eof_atom::value);
-      },
       [self](signal_atom, std::int32_t signo) {
         self->send(self->state.forwarder, signal_atom::value, signo);
       },
@@ -238,10 +225,14 @@ supervisor_actor::behavior_type supervisor(self_ptr self, std::uint64_t id,
       [self](cancel_atom, std::uint32_t s, const std::string& why) {
         // The requester can no longer take stream s: nothing the command
         // writes can reach anyone, so stop it.
-        stop(self, outcome::make_failed("output", 255,
+        stop(self, outcome::make_failed(transport::failure_kind::output, 255,
                                         self->state.req.host_label() +
                                             ": cannot deliver " +
                                             stream_name(s) + ": " + why));
+      },
+      [self](opened_atom, channel_ptr& ch) {
+        channel_known(self, std::move(ch));
+        if (!self->state.stop_reason) attach_sources(self);
       },
       [self](exited_atom, outcome& o) {
         auto& st = self->state;
@@ -269,11 +260,12 @@ supervisor_actor::behavior_type supervisor(self_ptr self, std::uint64_t id,
 
 }  // namespace
 
-supervisor_actor spawn_supervisor(caf::local_actor* parent, std::uint64_t id,
-                                  exec_request req, endpoints ends,
-                                  caf::actor requester, session_actor session,
-                                  broker_actor report_to,
-                                  supervisor_settings settings) {
+supervisor_impl_actor spawn_supervisor(caf::local_actor* parent,
+                                       std::uint64_t id, exec_request req,
+                                       endpoints ends, caf::actor requester,
+                                       session_actor session,
+                                       report_actor report_to,
+                                       supervisor_settings settings) {
   return parent->spawn<caf::monitored>(
       supervisor, id, std::move(req), std::move(ends), std::move(requester),
       std::move(session), std::move(report_to), settings);

@@ -20,6 +20,12 @@ const char* to_string(failure_kind k) {
       return "spawn";
     case failure_kind::lost:
       return "lost";
+    case failure_kind::request:
+      return "request";
+    case failure_kind::output:
+      return "output";
+    case failure_kind::cluster:
+      return "cluster";
   }
   return "unknown";
 }

@@ -11,7 +11,20 @@
 namespace remex::transport {
 
 // Why a command could not run or its fate is unknown (DESIGN.md outcomes).
-enum class failure_kind { none, connect, auth, host_key, agent, spawn, lost };
+// request, output and cluster are the actors' own: refused before it ran,
+// the requester's end of a stream failed, no node could serve it.
+enum class failure_kind : std::uint8_t {
+  none,
+  connect,
+  auth,
+  host_key,
+  agent,
+  spawn,
+  lost,
+  request,
+  output,
+  cluster,
+};
 const char* to_string(failure_kind k);
 
 // How the remote command ended, as the backend saw it.

@@ -42,6 +42,7 @@ struct scripted_provider : transport::session_provider {
     command_line = std::move(cmd);
     listener = std::move(l);
     channel = std::make_shared<scripted_channel>();
+    listener->on_open(channel);  // a real transport does it on its thread
     return channel;
   }
   std::string host() const override { return "scripted"; }

@@ -41,22 +41,37 @@ sink_actor::behavior_type recording_sink(
   };
 }
 
-// A requester-side source that remembers the supervisor it is attached to
+// A requester-side stdin source that remembers the input it is attached to
 // and the credit it gets back.
 struct source_state {
-  supervisor_actor sup;
+  input_actor input;
   std::uint64_t credit = 0;
 };
 
 // CAF 0.17 dereferences a null argument tuple when a function-based actor
 // is spawned without arguments (UBSan flags it), so the test actors take one.
-caf::behavior capturing_source(caf::stateful_actor<source_state>* self,
-                               std::uint64_t initial_credit) {
+source_actor::behavior_type capturing_source(
+    source_actor::stateful_pointer<source_state> self,
+    std::uint64_t initial_credit) {
   self->state.credit = initial_credit;
   return {
-      [self](attach_atom, supervisor_actor& sup) { self->state.sup = sup; },
-      [self](credit_atom, std::uint32_t, std::uint64_t n) {
-        self->state.credit += n;
+      [self](attach_atom, input_actor& input) { self->state.input = input; },
+      [self](credit_atom, std::uint64_t n) { self->state.credit += n; },
+  };
+}
+
+// A requester-side signal source that remembers its signal target.
+struct signals_state {
+  signal_actor target;
+};
+
+signal_source_actor::behavior_type capturing_signals(
+    signal_source_actor::stateful_pointer<signals_state> self,
+    signal_actor initial) {
+  self->state.target = initial;
+  return {
+      [self](attach_atom, signal_actor& target) {
+        self->state.target = target;
       },
   };
 }
@@ -73,7 +88,8 @@ struct fixture : test_coordinator_fixture<config> {
   std::shared_ptr<std::vector<std::uint32_t>> eofs =
       std::make_shared<std::vector<std::uint32_t>>();
   broker_actor broker;
-  caf::actor source;
+  source_actor source;
+  signal_source_actor signals;
   size_t baseline = 0;
 
   fixture() {
@@ -82,12 +98,14 @@ struct fixture : test_coordinator_fixture<config> {
     settings.supervision.kill_grace = std::chrono::seconds(5);
     broker = spawn_broker(sys, settings);
     source = sys.spawn(capturing_source, std::uint64_t{0});
+    signals = sys.spawn(capturing_signals, signal_actor{});
     run();
   }
 
   exec_request make_request(std::uint64_t timeout_ms = 0) {
     exec_request req;
-    req.backend = "ssh";  // the session then hands the provider a command line
+    req.backend = backend_kind::ssh;  // the session then hands the provider a
+                                      // command line
     req.path = "echo";
     req.argv = {"echo", "hi"};
     req.timeout_ms = timeout_ms;
@@ -99,7 +117,8 @@ struct fixture : test_coordinator_fixture<config> {
     auto sink = sys.spawn(recording_sink, got, eofs, failing_sink);
     ends.sinks.emplace(1, sink);
     ends.sinks.emplace(2, sink);
-    ends.sources.push_back(source);
+    ends.sources.emplace(0, source);
+    ends.signals = signals;
     return ends;
   }
 
@@ -133,8 +152,12 @@ struct fixture : test_coordinator_fixture<config> {
     return out;
   }
 
-  supervisor_actor attached_supervisor() {
-    return deref<caf::stateful_actor<source_state>>(source).state.sup;
+  input_actor attached_input() {
+    return deref<source_actor::stateful_base<source_state>>(source).state.input;
+  }
+  signal_actor attached_signals() {
+    return deref<signal_source_actor::stateful_base<signals_state>>(signals)
+        .state.target;
   }
 };
 
@@ -144,7 +167,8 @@ CAF_TEST_FIXTURE_SCOPE(supervisor_tests, fixture)
 
 CAF_TEST(normal exit delivers output then exactly one outcome) {
   start(make_request(), make_endpoints());
-  CAF_CHECK(attached_supervisor() != nullptr);
+  CAF_CHECK(attached_input() != nullptr);
+  CAF_CHECK(attached_signals() != nullptr);
   provider->listener->on_data(1, "hello ");
   provider->listener->on_data(1, "world\n");
   provider->listener->on_data(2, "warn\n");
@@ -183,15 +207,16 @@ CAF_TEST(signal exit maps to 128 plus N) {
 
 CAF_TEST(input and signals reach the channel and credit comes back) {
   start(make_request(), make_endpoints());
-  auto sup = attached_supervisor();
-  CAF_REQUIRE(sup != nullptr);
+  auto input = attached_input();
+  auto sig = attached_signals();
+  CAF_REQUIRE(input != nullptr);
+  CAF_REQUIRE(sig != nullptr);
   // The plain-ssh backend's script goes ahead of stdin, in-band.
   auto script = provider->channel->written[0];
   CAF_REQUIRE(!script.empty());
-  caf::send_as(source, sup, chunk_atom::value, std::uint32_t{0},
-               std::string("input bytes"));
-  caf::send_as(source, sup, eof_atom::value, std::uint32_t{0});
-  caf::send_as(source, sup, signal_atom::value, std::int32_t{10});
+  caf::send_as(source, input, chunk_atom::value, std::string("input bytes"));
+  caf::send_as(source, input, eof_atom::value);
+  caf::send_as(signals, sig, signal_atom::value, std::int32_t{10});
   consume_messages();
   CAF_CHECK_EQUAL(provider->channel->written[0], script + "input bytes");
   CAF_REQUIRE_EQUAL(provider->channel->closed.size(), 1u);
@@ -200,8 +225,9 @@ CAF_TEST(input and signals reach the channel and credit comes back) {
   CAF_CHECK_EQUAL(provider->channel->signals[0], 10);
   provider->listener->on_drained(0, script.size() + 11);
   consume_messages();
-  CAF_CHECK_EQUAL(deref<caf::stateful_actor<source_state>>(source).state.credit,
-                  11u);
+  CAF_CHECK_EQUAL(
+      deref<source_actor::stateful_base<source_state>>(source).state.credit,
+      11u);
   provider->listener->on_exit(transport::exit_status::exited_with(0));
   consume_messages();
   CAF_CHECK_EQUAL(replies().size(), 1u);
@@ -285,7 +311,7 @@ CAF_TEST(requester death cancels and kills the remote group) {
   std::vector<execution_info> rows;
   self->receive([&](std::vector<execution_info>& xs) { rows = xs; });
   CAF_REQUIRE_EQUAL(rows.size(), 1u);
-  CAF_CHECK_EQUAL(rows[0].state, "finished");
+  CAF_CHECK(rows[0].state == execution_info::finished);
   CAF_CHECK_EQUAL(rows[0].result, "cancelled");
   CAF_CHECK_LESS_OR_EQUAL(sys.registry().running(), baseline + 2);
 }
@@ -298,10 +324,111 @@ CAF_TEST(a transport failure before any output is reported once) {
   auto rs = replies();
   CAF_REQUIRE_EQUAL(rs.size(), 1u);
   CAF_CHECK_EQUAL(rs[0].kind, outcome::failed);
-  CAF_CHECK_EQUAL(rs[0].failure, "connect");
+  CAF_CHECK(rs[0].failure == transport::failure_kind::connect);
   CAF_CHECK_EQUAL(rs[0].exit_code(), 255);
   // The sinks were told EOF so the requester is not left waiting.
   CAF_CHECK_EQUAL(eofs->size(), 2u);
+}
+
+// The map of one execution's conversation, executable: each step is the
+// next message of the next actor to run (DESIGN.md's actor diagram and
+// supervisor.hpp's list).
+CAF_TEST(the conversation of one execution) {
+  // The next actor with a message to handle; freshly spawned actors run
+  // their initialisation first (their mailbox is still empty).
+  auto next = [&] {
+    while (
+        sched.has_job() &&
+        sched.next_job<caf::abstract_actor>().peek_at_next_mailbox_element() ==
+            nullptr)
+      sched.run_once();
+    return caf::actor_cast<caf::actor>(&sched.next_job<caf::abstract_actor>());
+  };
+  auto ends = make_endpoints();
+  auto sink = ends.sinks.at(1);
+  self->send(broker, exec_atom::value, make_request(), ends);
+  expect((exec_atom, exec_request, endpoints), from(self).to(broker));
+  // The supervisor asks the host's session for a channel.
+  expect((open_atom, exec_request, listener_ptr), from(_).to(next()));
+  // The transport's listener hands the channel to both output pumps, the
+  // input pump, the signal forwarder and last the supervisor...
+  for (int i = 0; i < 5; ++i)
+    expect((opened_atom, channel_ptr), from(_).to(next()));
+  // ...which then gets the session's answer and attaches the requester.
+  expect((channel_ptr), from(_).to(next()));
+  expect((attach_atom, input_actor), from(_).to(source));
+  expect((attach_atom, signal_actor), from(_).to(signals));
+  // A chunk of stdout: relay → pump → sink; the sink's reply is the credit
+  // the pump returns to the channel.
+  provider->listener->on_data(1, "hello");
+  auto pump = next();
+  expect((chunk_atom, std::string), from(_).to(pump).with(_, "hello"));
+  expect((chunk_atom, std::uint32_t, std::string),
+         from(pump).to(sink).with(_, std::uint32_t{1}, "hello"));
+  expect((std::uint64_t), from(sink).to(pump).with(std::uint64_t{5}));
+  CAF_CHECK_EQUAL(provider->channel->credit[1], 5u);
+  // A chunk of stdin: source → input pump → channel; drained → credit.
+  caf::send_as(source, attached_input(), chunk_atom::value, std::string("in"));
+  auto in = next();
+  expect((chunk_atom, std::string), from(source).to(in).with(_, "in"));
+  provider->listener->on_drained(0, provider->channel->written[0].size());
+  expect((drained_atom, std::uint64_t), from(_).to(in));
+  expect((credit_atom, std::uint64_t),
+         from(in).to(source).with(_, std::uint64_t{2}));
+  // The end: exit to the supervisor, each output closed, one report.
+  provider->listener->on_eof(1);
+  provider->listener->on_eof(2);
+  provider->listener->on_exit(transport::exit_status::exited_with(0));
+  consume_messages();
+  auto rs = replies();
+  CAF_REQUIRE_EQUAL(rs.size(), 1u);
+  CAF_CHECK_EQUAL(rs[0].exit_code(), 0);
+}
+
+CAF_TEST(a stop while connecting answers at once) {
+  // A session that never answers: the connection attempt hangs.
+  auto promises = std::make_shared<std::vector<caf::response_promise>>();
+  auto hung_actor = sys.spawn(
+      [](caf::event_based_actor* self,
+         std::shared_ptr<std::vector<caf::response_promise>> held)
+          -> caf::behavior {
+        return {
+            [self, held](open_atom, exec_request&, listener_ptr&) {
+              held->push_back(self->make_response_promise());
+            },
+            // The test lets the connection attempt end (without a channel).
+            [held](done_atom) {
+              for (auto& p : *held) p.deliver(channel_ptr{});
+            },
+        };
+      },
+      promises);
+  auto hung = caf::actor_cast<session_actor>(hung_actor);
+  auto reports = std::make_shared<std::vector<outcome>>();
+  auto reporter = sys.spawn(
+      [](report_actor::pointer, std::shared_ptr<std::vector<outcome>> out)
+          -> report_actor::behavior_type {
+        return {[out](done_atom, std::uint64_t, outcome& o) {
+          out->push_back(std::move(o));
+        }};
+      },
+      reports);
+  spawn_supervisor(self.ptr(), 1, make_request(2000), make_endpoints(),
+                   caf::actor{}, hung, reporter);
+  consume_messages();
+  CAF_CHECK(reports->empty());
+  CAF_CHECK_EQUAL(promises->size(), 1u);
+  trigger_timeout();  // the deadline, while still connecting
+  consume_messages();
+  CAF_REQUIRE_EQUAL(reports->size(), 1u);
+  CAF_CHECK_EQUAL((*reports)[0].kind, outcome::timed_out);
+  CAF_CHECK((*reports)[0].cleanup_done);  // nothing was ever started
+  // The supervisor stays for the session's late answer, then goes.
+  caf::anon_send(hung_actor, done_atom::value);
+  consume_messages();
+  caf::anon_send_exit(hung_actor, caf::exit_reason::kill);
+  caf::anon_send_exit(reporter, caf::exit_reason::kill);
+  consume_messages();
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

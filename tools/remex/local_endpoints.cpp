@@ -68,13 +68,14 @@ sink_actor::behavior_type fd_sink(sink_actor::pointer self, int fd,
   };
 }
 
-void fd_source(caf::blocking_actor* self, int fd, std::uint32_t s) {
-  supervisor_actor sup;
+// Speaks source_actor: (attach_atom, input_actor), then credit.
+void fd_source(caf::blocking_actor* self, int fd) {
+  input_actor input;
   bool running = true;
-  self->receive([&](attach_atom, supervisor_actor& target) { sup = target; });
+  self->receive([&](attach_atom, input_actor& target) { input = target; });
   std::uint64_t in_flight = 0;
   std::vector<char> buf(64 * 1024);
-  auto handle_credit = [&](credit_atom, std::uint32_t, std::uint64_t n) {
+  auto handle_credit = [&](credit_atom, std::uint64_t n) {
     in_flight -= std::min(in_flight, n);
   };
   while (running) {
@@ -90,36 +91,42 @@ void fd_source(caf::blocking_actor* self, int fd, std::uint32_t s) {
     auto n = ::read(fd, buf.data(), buf.size());
     if (n < 0 && (errno == EINTR || errno == EAGAIN)) continue;
     if (n <= 0) {
-      self->send(sup, eof_atom::value, s);
+      self->send(input, eof_atom::value);
       running = false;
       break;
     }
     in_flight += static_cast<std::uint64_t>(n);
-    self->send(sup, chunk_atom::value, s,
+    self->send(input, chunk_atom::value,
                std::string(buf.data(), static_cast<size_t>(n)));
   }
 }
 
 struct relay_state {
-  supervisor_actor sup;
+  signal_actor target;
   std::vector<std::int32_t> held;
 };
 
+// What this process's signal thread sends, plus what the supervisor does.
+using signal_relay_actor =
+    signal_source_actor::extend<caf::reacts_to<signal_atom, std::int32_t>>;
+
 // Takes the signals held so far as its argument: CAF 0.17 dereferences a
 // null argument tuple when a function-based actor is spawned without any.
-caf::behavior signal_relay(caf::stateful_actor<relay_state>* self,
-                           std::vector<std::int32_t> held) {
+signal_relay_actor::behavior_type signal_relay(
+    signal_relay_actor::stateful_pointer<relay_state> self,
+    std::vector<std::int32_t> held) {
   self->state.held = std::move(held);
   return {
-      [self](attach_atom, supervisor_actor& sup) {
+      [self](attach_atom, signal_actor& target) {
         relay_attached = true;
-        self->state.sup = sup;
-        for (auto n : self->state.held) self->send(sup, signal_atom::value, n);
+        self->state.target = target;
+        for (auto n : self->state.held)
+          self->send(target, signal_atom::value, n);
         self->state.held.clear();
       },
       [self](signal_atom, std::int32_t n) {
-        if (self->state.sup)
-          self->send(self->state.sup, signal_atom::value, n);
+        if (self->state.target)
+          self->send(self->state.target, signal_atom::value, n);
         else
           self->state.held.push_back(n);
       },
@@ -140,12 +147,17 @@ sink_actor spawn_fd_sink(caf::actor_system& sys, int fd, bool close_at_eof) {
   return sys.spawn<caf::detached>(fd_sink, fd, close_at_eof);
 }
 
-caf::actor spawn_fd_source(caf::actor_system& sys, int fd, std::uint32_t s) {
-  return sys.spawn<caf::detached>(fd_source, fd, s);
+source_actor spawn_fd_source(caf::actor_system& sys, int fd) {
+  // A blocking actor has no typed handle in CAF 0.17: fd_source speaks
+  // source_actor's messages by construction.
+  return caf::actor_cast<source_actor>(sys.spawn<caf::detached>(fd_source, fd));
 }
 
-caf::actor spawn_signal_relay(caf::actor_system& sys) {
-  return sys.spawn(signal_relay, std::vector<std::int32_t>{});
+signal_source_actor spawn_signal_relay(caf::actor_system& sys,
+                                       caf::actor& signals_in) {
+  auto relay = sys.spawn(signal_relay, std::vector<std::int32_t>{});
+  signals_in = caf::actor_cast<caf::actor>(relay);
+  return signal_source_actor{relay};
 }
 
 }  // namespace remex::cli

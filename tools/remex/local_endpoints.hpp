@@ -20,16 +20,18 @@ actors::sink_actor spawn_fd_sink(caf::actor_system& sys, int fd,
 // process killed by SIGPIPE, as ssh does in `ssh host cmd | head -1`.
 bool output_pipe_broken();
 
-// Reads fd once attached and feeds stream s, keeping at most one credit
-// window in flight; sends EOF at end of input.
-caf::actor spawn_fd_source(caf::actor_system& sys, int fd, std::uint32_t s);
+// Reads fd once attached and feeds its input_actor, keeping at most one
+// credit window in flight; sends EOF at end of input.
+actors::source_actor spawn_fd_source(caf::actor_system& sys, int fd);
 
 // True once the remote command runs: the signal relay is attached, or
 // output has arrived (the relay then holds signals until it is attached).
 bool signals_have_a_target();
 
-// Forwards (signal_atom, n) to the supervisor once attached; signals that
+// Forwards (signal_atom, n), sent to signals_in by this process's signal
+// thread, to the execution's signal target once attached; signals that
 // arrive earlier are held until then.
-caf::actor spawn_signal_relay(caf::actor_system& sys);
+actors::signal_source_actor spawn_signal_relay(caf::actor_system& sys,
+                                               caf::actor& signals_in);
 
 }  // namespace remex::cli

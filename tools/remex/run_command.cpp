@@ -155,17 +155,17 @@ int run_command(const std::vector<std::string>& args) {
   ends.sinks.emplace(2, spawn_fd_sink(sys, STDERR_FILENO, false));
   int stdin_fd = STDIN_FILENO;
   if (opts->stdin_null) stdin_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  ends.sources.push_back(spawn_fd_source(sys, stdin_fd, 0));
+  ends.sources.emplace(0, spawn_fd_source(sys, stdin_fd));
   for (auto fd : opts->pass_fds) {
     auto mode = access_mode(fd);
     auto s = static_cast<std::uint32_t>(fd);
     if (mode == O_WRONLY || mode == O_RDWR)
       ends.sinks.emplace(s, spawn_fd_sink(sys, fd, true));
     if (mode == O_RDONLY || mode == O_RDWR)
-      ends.sources.push_back(spawn_fd_source(sys, fd, s));
+      ends.sources.emplace(s, spawn_fd_source(sys, fd));
   }
-  auto relay = spawn_signal_relay(sys);
-  ends.sources.push_back(relay);
+  caf::actor relay;
+  ends.signals = spawn_signal_relay(sys, relay);
   // Detached for good: the process ends with _exit below, not by joining.
   std::thread([sigs, relay] {
     for (;;) {
@@ -194,7 +194,8 @@ int run_command(const std::vector<std::string>& args) {
       .receive(
           [&](const outcome& o) {
             code = o.exit_code();
-            if (o.failure == "output" && output_pipe_broken()) {
+            if (o.failure == transport::failure_kind::output &&
+                output_pipe_broken()) {
               code = 128 + SIGPIPE;  // quietly, like a pipeline's writer
               return;
             }

@@ -70,7 +70,8 @@ std::string apply(run_options& o, const std::string& name,
   } else if (name == "--backend") {
     if (value != "agent" && value != "ssh")
       return "unknown backend '" + value + "' (want agent or ssh)";
-    r.backend = value;
+    r.backend = value == "ssh" ? actors::backend_kind::ssh
+                               : actors::backend_kind::agent;
   } else if (name == "--env") {
     if (value.find('=') == std::string::npos || value[0] == '=')
       return "--env wants KEY=VALUE, got '" + value + "'";
