@@ -28,7 +28,8 @@ bool resolve(const spawn_spec& spec, std::string& out, int& err) {
   }
   const char* path = env_lookup(spec.env, "PATH");
   bool denied = false;
-  for (auto& dir : split_path(path ? path : "/usr/local/bin:/usr/bin:/bin")) {
+  for (auto& dir :
+       split_path(path ? path : "/usr/local/bin:/usr/bin:/bin", true)) {
     auto candidate = dir + "/" + spec.path;
     struct stat st;
     if (::stat(candidate.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
