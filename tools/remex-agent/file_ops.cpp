@@ -49,14 +49,22 @@ std::string base_name(const std::string& p) {
                   end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
+// Go os.FileMode's bits beyond the permissions, as the seed's clients use
+// them in `mo` and read them in stat `m`.
+constexpr std::uint32_t go_dir = 1u << 31, go_symlink = 1u << 27,
+                        go_device = 1u << 26, go_named_pipe = 1u << 25,
+                        go_socket = 1u << 24, go_setuid = 1u << 23,
+                        go_setgid = 1u << 22, go_char_device = 1u << 21,
+                        go_sticky = 1u << 20;
+
 // Permission bits from `mo`. Unix bits are taken as they are; a peer that
 // writes a Go os.FileMode carries setuid, setgid and sticky in high bits
 // that no Unix mode uses, so those are honoured too.
 mode_t unix_mode(std::uint32_t mo) {
   mode_t m = mo & 07777;
-  if (mo & (1u << 23)) m |= S_ISUID;
-  if (mo & (1u << 22)) m |= S_ISGID;
-  if (mo & (1u << 20)) m |= S_ISVTX;
+  if (mo & go_setuid) m |= S_ISUID;
+  if (mo & go_setgid) m |= S_ISGID;
+  if (mo & go_sticky) m |= S_ISVTX;
   return m;
 }
 
@@ -133,29 +141,29 @@ std::uint32_t go_file_mode(mode_t mode) {
   std::uint32_t m = mode & 0777;
   switch (mode & S_IFMT) {
     case S_IFDIR:
-      m |= 1u << 31;
+      m |= go_dir;
       break;
     case S_IFLNK:
-      m |= 1u << 27;
+      m |= go_symlink;
       break;
     case S_IFIFO:
-      m |= 1u << 25;
+      m |= go_named_pipe;
       break;
     case S_IFSOCK:
-      m |= 1u << 24;
+      m |= go_socket;
       break;
     case S_IFBLK:
-      m |= 1u << 26;
+      m |= go_device;
       break;
     case S_IFCHR:
-      m |= (1u << 26) | (1u << 21);
+      m |= go_device | go_char_device;
       break;
     default:  // a regular file has no type bit
       break;
   }
-  if (mode & S_ISUID) m |= 1u << 23;
-  if (mode & S_ISGID) m |= 1u << 22;
-  if (mode & S_ISVTX) m |= 1u << 20;
+  if (mode & S_ISUID) m |= go_setuid;
+  if (mode & S_ISGID) m |= go_setgid;
+  if (mode & S_ISVTX) m |= go_sticky;
   return m;
 }
 
