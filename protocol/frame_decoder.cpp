@@ -32,6 +32,10 @@ struct builder {
   bool complete = false;
   std::size_t items = 0;
   std::string error;
+  // The frame's own `t` (its first one) decides its limits: an exec frame
+  // may be as large as execve takes, every other frame stays small.
+  const frame_limits* limits = &default_frame_limits;
+  bool type_known = false;
 
   void fail(std::string msg) {
     if (error.empty()) error = std::move(msg);
@@ -41,9 +45,8 @@ struct builder {
   // anywhere.
   cbor_value* slot() {
     if (!error.empty()) return nullptr;
-    if (++items > max_items_per_frame) {
-      fail("frame has more than " + std::to_string(max_items_per_frame) +
-           " items");
+    if (++items > limits->items) {
+      fail("frame has more than " + std::to_string(limits->items) + " items");
       return nullptr;
     }
     if (!started) {
@@ -63,9 +66,9 @@ struct builder {
     if (top.indefinite) {
       // Definite heads are checked when they open; these count as they come.
       auto is_map = top.value->kind == cbor_value::map;
-      if (top.value->items.size() >= (is_map ? 2 : 1) * max_array_length) {
+      if (top.value->items.size() >= (is_map ? 2 : 1) * limits->array_length) {
         fail(std::string(is_map ? "map" : "array") + " longer than " +
-             std::to_string(max_array_length));
+             std::to_string(limits->array_length));
         return nullptr;
       }
     }
@@ -94,8 +97,22 @@ struct builder {
       if (started && v == &root) return fail("frame is not a CBOR map");
       v->kind = k;
       v->u = u;
+      if (k == cbor_value::uint) note_type(u);
       done_item();
     }
+  }
+
+  // Called with the uint just placed: when it is the value of the frame
+  // map's first "t" key, the frame's type (and so its limits) is known.
+  void note_type(std::uint64_t u) {
+    if (type_known || stack.size() != 1 || stack.back().value != &root) return;
+    auto& items = root.items;
+    if (items.size() % 2 != 0 || items.size() < 2) return;  // a key
+    auto& key = items[items.size() - 2];
+    if (key.kind != cbor_value::text || key.s != "t") return;
+    type_known = true;
+    if (u == static_cast<std::uint64_t>(frame_type::exec))
+      limits = &exec_frame_limits;
   }
 
   void floating(double f) {
@@ -109,7 +126,8 @@ struct builder {
 
   void string(cbor_value::kind_t k, const unsigned char* p, std::size_t n) {
     if (!error.empty()) return;
-    auto limit = k == cbor_value::bytes ? max_data_chunk : max_string_length;
+    auto limit =
+        k == cbor_value::bytes ? max_data_chunk : limits->string_length;
     // A chunk of an indefinite string appends to it.
     if (!stack.empty() && stack.back().value->kind == k &&
         stack.back().indefinite &&
@@ -135,9 +153,9 @@ struct builder {
   void open(cbor_value::kind_t k, std::uint64_t n, bool indefinite) {
     if (!error.empty()) return;
     if (k != cbor_value::bytes && k != cbor_value::text && !indefinite &&
-        n > max_array_length)
+        n > limits->array_length)
       return fail(std::string(k == cbor_value::map ? "map" : "array") +
-                  " longer than " + std::to_string(max_array_length));
+                  " longer than " + std::to_string(limits->array_length));
     if (stack.size() >= max_nesting)
       return fail("nesting deeper than " + std::to_string(max_nesting));
     auto* v = slot();
@@ -222,7 +240,8 @@ const cbor_callbacks callbacks = make_callbacks();
 
 // libcbor reports a definite string only once all of it is buffered; its head
 // already says whether it could ever fit, so read that length here.
-std::string oversized_string(const unsigned char* p, std::size_t avail) {
+std::string oversized_string(const unsigned char* p, std::size_t avail,
+                             const frame_limits& limits) {
   auto major = p[0] >> 5;
   auto info = p[0] & 31u;
   if ((major != 2 && major != 3) || info < 24 || info > 27) return {};
@@ -230,7 +249,7 @@ std::string oversized_string(const unsigned char* p, std::size_t avail) {
   if (avail < 1 + width) return {};
   std::uint64_t len = 0;
   for (std::size_t i = 1; i <= width; ++i) len = (len << 8) | p[i];
-  auto limit = major == 2 ? max_data_chunk : max_string_length;
+  auto limit = major == 2 ? max_data_chunk : limits.string_length;
   if (len <= limit) return {};
   return std::string(major == 2 ? "bytes" : "text") + " longer than " +
          std::to_string(limit);
@@ -278,23 +297,26 @@ frame_decoder::status frame_decoder::next(frame& out) {
     auto* p = reinterpret_cast<const unsigned char*>(d.buf.data()) + d.pos;
     auto avail = d.buf.size() - d.pos;
     auto used = d.pos - d.frame_start;
+    auto frame_size = d.b.limits->frame_size;
     auto res = cbor_stream_decode(p, avail, &callbacks, &d.b);
     if (res.status == CBOR_DECODER_ERROR)
       return fail("malformed CBOR at byte " + std::to_string(used) +
                   " of the frame");
     if (res.status == CBOR_DECODER_NEDATA) {
       // Fail now rather than wait for bytes a frame may never have.
-      auto over = oversized_string(p, avail);
+      auto over = oversized_string(p, avail, *d.b.limits);
       if (!over.empty()) return fail(std::move(over));
-      if (res.required > max_frame_size - used)
-        return fail("frame exceeds " + std::to_string(max_frame_size) +
-                    " bytes");
+      if (res.required > frame_size - used)
+        return fail("frame exceeds " + std::to_string(frame_size) + " bytes");
       return status::need_more;
     }
     d.pos += res.read;
     if (!d.b.error.empty()) return fail(d.b.error);
-    if (d.pos - d.frame_start > max_frame_size)
-      return fail("frame exceeds " + std::to_string(max_frame_size) + " bytes");
+    // The item just read may have made this an exec frame: the new, larger
+    // bound holds from here on.
+    frame_size = d.b.limits->frame_size;
+    if (d.pos - d.frame_start > frame_size)
+      return fail("frame exceeds " + std::to_string(frame_size) + " bytes");
   }
   auto err = detail::frame_from_value(d.b.root, out);
   d.b = builder{};

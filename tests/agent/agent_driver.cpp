@@ -1,6 +1,5 @@
 #include "agent_driver.hpp"
 
-#include <dirent.h>
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -10,7 +9,6 @@
 #include <cerrno>
 #include <chrono>
 #include <cstdlib>
-#include <fstream>
 
 extern char** environ;
 
@@ -195,38 +193,6 @@ int agent_driver::wait_agent(int timeout_ms) {
     if (now_ms() > deadline) return -1;
     ::usleep(2000);
   }
-}
-
-bool process_alive(pid_t pid) {
-  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
-  std::string line;
-  if (!std::getline(in, line)) return false;
-  auto close_paren = line.rfind(')');
-  if (close_paren == std::string::npos || close_paren + 2 >= line.size())
-    return false;
-  return line[close_paren + 2] != 'Z' && line[close_paren + 2] != 'X';
-}
-
-std::vector<pid_t> live_group_members(pid_t pgid) {
-  std::vector<pid_t> out;
-  DIR* d = ::opendir("/proc");
-  while (auto* e = ::readdir(d)) {
-    pid_t p = std::atoi(e->d_name);
-    if (p <= 0) continue;
-    std::ifstream in(std::string("/proc/") + e->d_name + "/stat");
-    std::string line;
-    if (!std::getline(in, line)) continue;
-    auto close_paren = line.rfind(')');
-    if (close_paren == std::string::npos) continue;
-    char state = 0;
-    int ppid = 0, pgrp = 0;
-    if (std::sscanf(line.c_str() + close_paren + 2, "%c %d %d", &state, &ppid,
-                    &pgrp) == 3 &&
-        pgrp == pgid && state != 'Z' && state != 'X')
-      out.push_back(p);
-  }
-  ::closedir(d);
-  return out;
 }
 
 std::string make_temp_dir() {

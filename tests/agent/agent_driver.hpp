@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "protocol/codec.hpp"
+#include "tests/common/processes.hpp"
 
 namespace remex::test {
 
@@ -70,9 +71,6 @@ class agent_driver {
   int status_ = -1;
 };
 
-// The process group's members still alive (zombies do not count).
-std::vector<pid_t> live_group_members(pid_t pgid);
-bool process_alive(pid_t pid);
 // A fresh temporary directory.
 std::string make_temp_dir();
 

@@ -11,6 +11,7 @@
 
 #include "agent_driver.hpp"
 #include "caf/test/unit_test.hpp"
+#include "tests/protocol/raw_cbor.hpp"
 
 using namespace remex;
 using remex::test::agent_driver;
@@ -29,6 +30,31 @@ void send_input(agent_driver& a, std::uint32_t s, const std::string& bytes,
   for (std::size_t off = 0; off < bytes.size(); off += chunk)
     a.send(protocol::make_data(s, bytes.substr(off, chunk)));
   a.send(protocol::make_eof(s));
+}
+
+// Frames as a seed client writes them, by hand.
+std::string raw_config(const std::vector<std::string>& keep,
+                       const std::vector<std::string>& remove) {
+  remex::test::raw r;
+  r.map(2).text("t").uint(8).text("cfg").map(2);
+  r.text("env_keep").array(keep.size());
+  for (auto& k : keep) r.text(k);
+  r.text("env_remove").array(remove.size());
+  for (auto& k : remove) r.text(k);
+  return r.out;
+}
+
+std::string raw_exec(const std::string& path,
+                     const std::vector<std::string>& argv,
+                     const std::vector<std::string>& env = {}) {
+  remex::test::raw r;
+  r.map(2).text("t").uint(1).text("x").map(3);
+  r.text("path").text(path);
+  r.text("argv").array(argv.size());
+  for (auto& a : argv) r.text(a);
+  r.text("env").array(env.size());
+  for (auto& e : env) r.text(e);
+  return r.out;
 }
 
 protocol::frame exec_frame(std::string path, std::vector<std::string> argv) {
@@ -162,6 +188,16 @@ CAF_TEST(env remove works without keep) {
   CAF_CHECK(a.logs[0].msg.find("/[unclosed/") != std::string::npos);
 }
 
+CAF_TEST(an env pattern of two slashes is a glob not a regex) {
+  // "//" as a regex would be the empty expression, matching every name.
+  agent_driver a({{"PATH=/usr/bin:/bin", "ONE=1", "TWO=2"}});
+  a.send_raw(raw_config({"//", "PATH", "/^T/"}, {"//"}));
+  a.send_raw(raw_exec("env", {"env"}));
+  CAF_REQUIRE(a.run_to_end());
+  CAF_CHECK_EQUAL(a.data[1], "PATH=/usr/bin:/bin\nTWO=2\n");
+  CAF_CHECK(a.logs.empty());
+}
+
 CAF_TEST(cwd is honoured) {
   agent_driver a;
   auto ex = exec_frame("pwd", {"pwd"});
@@ -253,4 +289,60 @@ CAF_TEST(an argument as long as Linux allows is passed whole) {
   CAF_REQUIRE(a.run_to_end());
   CAF_CHECK(a.errors.empty());
   CAF_CHECK_EQUAL(a.data[1], std::to_string(big.size()) + "\n");
+}
+
+namespace {
+
+// n strings of 100 bytes with the given prefix and a number.
+std::vector<std::string> hundreds(const std::string& prefix, int n) {
+  std::vector<std::string> out;
+  for (int i = 0; i < n; ++i) {
+    auto s = prefix + std::to_string(i) + "=";
+    out.push_back(s + std::string(100 - s.size(), 'v'));
+  }
+  return out;
+}
+
+}  // namespace
+
+CAF_TEST(an argv of 1.5 MB runs) {
+  std::vector<std::string> argv{"sh", "-c", "echo $#; echo \"${15000}\"", "sh"};
+  auto big = hundreds("arg", 15000);
+  argv.insert(argv.end(), big.begin(), big.end());
+  agent_driver a;
+  a.send_raw(raw_exec("/bin/sh", argv));
+  CAF_REQUIRE(a.run_to_end(30000));
+  CAF_CHECK(a.errors.empty());
+  CAF_CHECK_EQUAL(a.data[1], "15000\n" + big.back() + "\n");
+  CAF_CHECK_EQUAL(*a.exit_code, 0);
+}
+
+CAF_TEST(an env of 1.5 MB runs) {
+  auto env = hundreds("BIG_", 15000);
+  env.push_back("PATH=/usr/bin:/bin");
+  agent_driver a;
+  a.send_raw(raw_exec("/bin/sh", {"sh", "-c", "env | grep -c ^BIG_"}, env));
+  CAF_REQUIRE(a.run_to_end(30000));
+  CAF_CHECK(a.errors.empty());
+  CAF_CHECK_EQUAL(a.data[1], "15000\n");
+  CAF_CHECK_EQUAL(*a.exit_code, 0);
+}
+
+CAF_TEST(a command too big for execve fails to start with 126) {
+  // Over what Linux takes (6 MiB at most) but inside an exec frame.
+  agent_driver a;
+  auto argv = hundreds("a", 70000);
+  argv.insert(argv.begin(), "true");
+  a.send_raw(raw_exec("/bin/true", argv));
+  CAF_REQUIRE(a.run_to_end(30000));
+  CAF_REQUIRE_EQUAL(a.errors.size(), 1u);
+  CAF_CHECK(a.errors[0].find("Argument list too long") != std::string::npos);
+  CAF_CHECK_EQUAL(*a.exit_code, 126);
+  // One argument over MAX_ARG_STRLEN (128 KiB) the same way.
+  agent_driver b;
+  b.send_raw(raw_exec("/bin/true", {"true", std::string(200 * 1024, 'l')}));
+  CAF_REQUIRE(b.run_to_end(30000));
+  CAF_REQUIRE_EQUAL(b.errors.size(), 1u);
+  CAF_CHECK(b.errors[0].find("Argument list too long") != std::string::npos);
+  CAF_CHECK_EQUAL(*b.exit_code, 126);
 }

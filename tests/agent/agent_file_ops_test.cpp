@@ -3,7 +3,9 @@
 // agent's own numbers.
 #define CAF_SUITE agent_file_ops
 #include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -13,16 +15,32 @@
 
 #include "agent_driver.hpp"
 #include "caf/test/unit_test.hpp"
+#include "tests/protocol/raw_cbor.hpp"
 
 using namespace remex;
 using protocol::file_op_code;
 using protocol::file_op_request;
 using protocol::file_op_response;
 using remex::test::agent_driver;
+using remex::test::raw;
 
 namespace {
 
 std::uint32_t next_id = 100;
+
+// Waits for the response to request id.
+file_op_response response(agent_driver& a, std::uint32_t id) {
+  auto find = [&]() -> const protocol::frame* {
+    for (auto& o : a.others)
+      if (o.t == protocol::frame_type::file_resp && o.frp && o.frp->id == id)
+        return &o;
+    return nullptr;
+  };
+  if (!a.pump_until([&] { return find() != nullptr; }, 10000)) {
+    CAF_FAIL("no file-resp for request " << id);
+  }
+  return *find()->frp;
+}
 
 // Sends one request and waits for the response with its id.
 file_op_response call(agent_driver& a, file_op_request req) {
@@ -31,18 +49,34 @@ file_op_response call(agent_driver& a, file_op_request req) {
   f.t = protocol::frame_type::file_op;
   f.fop = req;
   a.send(f);
-  auto find = [&]() -> const protocol::frame* {
-    for (auto& o : a.others)
-      if (o.t == protocol::frame_type::file_resp && o.frp &&
-          o.frp->id == req.id)
-        return &o;
-    return nullptr;
-  };
-  if (!a.pump_until([&] { return find() != nullptr; }, 10000)) {
-    CAF_FAIL("no file-resp for request " << req.id);
-  }
-  return *find()->frp;
+  return response(a, req.id);
 }
+
+// A request as a seed client writes it, built by hand: {t: 11, fop: {id,
+// op, <fields>}}; fields(r) appends `n_fields` key/value pairs.
+template <class Fields>
+file_op_response call_raw(agent_driver& a, file_op_code code,
+                          std::size_t n_fields, Fields fields) {
+  auto id = next_id++;
+  raw r;
+  r.map(2).text("t").uint(11).text("fop").map(2 + n_fields);
+  r.text("id").uint(id).text("op").uint(static_cast<std::uint64_t>(code));
+  fields(r);
+  a.send_raw(r.out);
+  return response(a, id);
+}
+
+file_op_response call_raw(agent_driver& a, file_op_code code,
+                          const std::string& p) {
+  return call_raw(a, code, 1, [&](raw& r) { r.text("p").text(p); });
+}
+
+// Go os.FileMode bits.
+constexpr std::uint32_t go_dir = 1u << 31, go_symlink = 1u << 27,
+                        go_device = 1u << 26, go_pipe = 1u << 25,
+                        go_socket = 1u << 24, go_setuid = 1u << 23,
+                        go_setgid = 1u << 22, go_char = 1u << 21,
+                        go_sticky = 1u << 20;
 
 file_op_request op(file_op_code code, std::string p = {}, std::string np = {}) {
   file_op_request r;
@@ -110,7 +144,7 @@ CAF_TEST(create write read stat and close a file through handles) {
   CAF_REQUIRE(r.st.has_value());
   CAF_CHECK_EQUAL(r.st->n, "f.bin");
   CAF_CHECK_EQUAL(r.st->s, 8);
-  CAF_CHECK(S_ISREG(r.st->m));
+  CAF_CHECK_EQUAL(r.st->m & ~0777u, 0u);  // a regular file: no type bit
   CAF_CHECK(!r.st->d);
   auto sy = op(file_op_code::fsync);
   sy.h = h;
@@ -175,7 +209,7 @@ CAF_TEST(stat lstat readlink symlink link and errors name the path) {
   CAF_CHECK(r.st->bs > 0);
   r = call(a, op(file_op_code::lstat, dir + "/l"));
   CAF_REQUIRE(r.st.has_value());
-  CAF_CHECK(S_ISLNK(r.st->m));
+  CAF_CHECK_EQUAL(r.st->m & ~0777u, go_symlink);
   r = call(a, op(file_op_code::readlink, dir + "/l"));
   CAF_CHECK_EQUAL(r.er, 0);
   CAF_CHECK_EQUAL(r.p, "t");
@@ -275,6 +309,137 @@ CAF_TEST(readdir pages through a large directory) {
   auto r = call(a, rd);
   CAF_CHECK_EQUAL(names_of(r), "e00010,e00011,e00012");
   CAF_CHECK(!r.eof);
+  remove_tree(dir);
+}
+
+CAF_TEST(stat mode carries Go FileMode bits as the seed does) {
+  auto dir = test::make_temp_dir();
+  auto file = dir + "/f";
+  std::ofstream(file) << "x";
+  ::chmod(file.c_str(), 0640);
+  ::mkdir((dir + "/d").c_str(), 0755);
+  ::chmod((dir + "/d").c_str(), 01755);
+  std::ofstream(dir + "/s") << "x";
+  ::chmod((dir + "/s").c_str(), 06755);
+  ::symlink("f", (dir + "/l").c_str());
+  ::mkfifo((dir + "/p").c_str(), 0600);
+  ::chmod((dir + "/p").c_str(), 0600);
+  int sock = ::socket(AF_UNIX, SOCK_STREAM, 0);
+  sockaddr_un sa{};
+  sa.sun_family = AF_UNIX;
+  std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s/u", dir.c_str());
+  CAF_REQUIRE(::bind(sock, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0);
+  ::chmod((dir + "/u").c_str(), 0755);
+  agent_driver a;
+  auto mode_of = [&](file_op_code code, const std::string& p) {
+  auto r = call_raw(a, code, p);
+  CAF_CHECK_EQUAL(r.er, 0);
+  return r.st ? r.st->m : 0xFFFFFFFFu;
+  };
+  CAF_CHECK_EQUAL(mode_of(file_op_code::stat, file), 0640u);
+  CAF_CHECK_EQUAL(mode_of(file_op_code::stat, dir + "/d"),
+                  go_dir | go_sticky | 0755u);
+  CAF_CHECK_EQUAL(mode_of(file_op_code::stat, dir + "/s"),
+                  go_setuid | go_setgid | 0755u);
+  CAF_CHECK_EQUAL(mode_of(file_op_code::lstat, dir + "/l"), go_symlink | 0777u);
+  CAF_CHECK_EQUAL(mode_of(file_op_code::stat, dir + "/l"), 0640u);
+  CAF_CHECK_EQUAL(mode_of(file_op_code::stat, dir + "/p"), go_pipe | 0600u);
+  CAF_CHECK_EQUAL(mode_of(file_op_code::stat, dir + "/u"), go_socket | 0755u);
+  CAF_CHECK_EQUAL(mode_of(file_op_code::stat, "/dev/null"),
+                  go_device | go_char | 0666u);
+  // fstat and readdir entries say it the same way.
+  auto h = call_raw(a, file_op_code::open, file).h;
+  auto r = call_raw(a, file_op_code::fstat, 1,
+                    [&](raw& q) {
+  q.text("h").uint(h); });
+  CAF_REQUIRE(r.st.has_value());
+  CAF_CHECK_EQUAL(r.st->m, 0640u);
+  r = call_raw(a, file_op_code::readdir, dir);
+  CAF_CHECK_EQUAL(names_of(r), "d,f,l,p,s,u");
+  CAF_REQUIRE_EQUAL(r.en.size(), 6u);
+  CAF_CHECK_EQUAL(r.en[0].m, go_dir | go_sticky | 0755u);
+  CAF_CHECK_EQUAL(r.en[2].m, go_symlink | 0777u);
+  ::close(sock);
+  remove_tree(dir);
+}
+
+CAF_TEST(readdir without sz returns every entry in one response) {
+  auto dir = test::make_temp_dir();
+  constexpr int count = 5000;  // more than one page holds
+  for (int i = 0; i < count; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "/e%05d", i);
+    std::ofstream(dir + name);
+  }
+  agent_driver a;
+  auto r = call_raw(a, file_op_code::readdir, dir);
+  CAF_CHECK_EQUAL(r.er, 0);
+  CAF_CHECK_EQUAL(r.en.size(), static_cast<std::size_t>(count));
+  CAF_CHECK_EQUAL(r.n, count);
+  CAF_CHECK(r.eof);
+  CAF_CHECK(a.decode_error.empty());
+  bool sorted = true;
+  for (std::size_t i = 1; i < r.en.size(); ++i)
+    sorted = sorted && r.en[i - 1].n < r.en[i].n;
+  CAF_CHECK(sorted);
+  // Paging only when asked: sz entries from of, eof on the last page.
+  r = call_raw(a, file_op_code::readdir, 3, [&](raw& q) {
+    q.text("p").text(dir).text("of").uint(count - 2).text("sz").uint(5);
+  });
+  CAF_CHECK_EQUAL(names_of(r), "e04998,e04999");
+  CAF_CHECK(r.eof);
+  remove_tree(dir);
+}
+
+CAF_TEST(writeat with a negative offset writes at the file position) {
+  auto dir = test::make_temp_dir();
+  auto file = dir + "/log";
+  std::ofstream(file) << "abc";
+  agent_driver a;
+  auto open_with = [&](std::int64_t flags) {
+    auto r = call_raw(a, file_op_code::openfile, 3, [&](raw& q) {
+      q.text("p").text(file).text("fl").sint(flags).text("mo").uint(0644);
+    });
+    CAF_REQUIRE_EQUAL(r.er, 0);
+    return r.h;
+  };
+  auto write_at = [&](std::uint64_t h, std::int64_t of, std::string d) {
+    return call_raw(a, file_op_code::writeat, 3, [&](raw& q) {
+      q.text("h").uint(h).text("of").sint(of).text("d").bytes(d);
+    });
+  };
+  // An O_APPEND handle appends (the seed's Write on an append-mode file).
+  auto h = open_with(O_WRONLY | O_APPEND);
+  auto r = write_at(h, -1, "def");
+  CAF_CHECK_EQUAL(r.er, 0);
+  CAF_CHECK_EQUAL(r.n, 3);
+  CAF_CHECK_EQUAL(write_at(h, -1, "gh").n, 2);
+  CAF_CHECK_EQUAL(slurp(file), "abcdefgh");
+  // Without O_APPEND the position starts at 0 and moves with each write.
+  h = open_with(O_RDWR);
+  CAF_CHECK_EQUAL(write_at(h, -1, "XY").n, 2);
+  CAF_CHECK_EQUAL(write_at(h, -1, "Z").n, 1);
+  CAF_CHECK_EQUAL(slurp(file), "XYZdefgh");
+  // A non-negative offset still writes there, leaving the position alone.
+  CAF_CHECK_EQUAL(write_at(h, 7, "!").n, 1);
+  CAF_CHECK_EQUAL(write_at(h, -1, "w").n, 1);
+  CAF_CHECK_EQUAL(slurp(file), "XYZwefg!");
+  remove_tree(dir);
+}
+
+CAF_TEST(readat with sz of zero or less is an empty success) {
+  auto dir = test::make_temp_dir();
+  std::ofstream(dir + "/f") << "data";
+  agent_driver a;
+  auto h = call_raw(a, file_op_code::open, dir + "/f").h;
+  for (std::int64_t sz : {0, -1, -4096}) {
+    auto r = call_raw(a, file_op_code::readat, 3, [&](raw& q) {
+      q.text("h").uint(h).text("of").uint(1).text("sz").sint(sz);
+    });
+    CAF_CHECK_EQUAL(r.er, 0);
+    CAF_CHECK_EQUAL(r.n, 0);
+    CAF_CHECK(r.d.empty());
+  }
   remove_tree(dir);
 }
 

@@ -15,6 +15,9 @@ using namespace remex;
 using remex::test::agent_driver;
 using remex::test::live_group_members;
 using remex::test::process_alive;
+using remex::test::processes_with_arg;
+using remex::test::unique_marker;
+using remex::test::wait_until;
 
 namespace {
 
@@ -116,6 +119,32 @@ CAF_TEST(link drop kills the whole process group) {
   CAF_CHECK(WIFEXITED(st));
   CAF_CHECK(all_gone(pids, pids[0]));
   CAF_CHECK(!a.exit_code.has_value());
+}
+
+CAF_TEST(killing the agent outright kills the whole process group) {
+  // SIGKILL leaves the agent no time to clean up: only the guard it left
+  // behind can end the group. The parent-death signal alone would take the
+  // shell but leave its `sleep` running under init.
+  auto marker = unique_marker("agent-sigkill");
+  agent_driver a;
+  a.send_exec("/bin/sh", {"sh", "-c", "sleep 60; true", marker});
+  pid_t pgid = -1;
+  CAF_REQUIRE(a.pump_until(
+      [&] {
+        auto shells = processes_with_arg(marker);
+        if (shells.size() != 1) return false;
+        pgid = shells[0];
+        return live_group_members(pgid).size() == 2;  // sh and sleep
+      },
+      5000));
+  ::kill(a.pid(), SIGKILL);
+  CAF_REQUIRE(a.wait_agent() != -1);
+  CAF_CHECK(wait_until(
+      [&] {
+        return live_group_members(pgid).empty() &&
+               processes_with_arg(marker).empty();
+      },
+      1500));
 }
 
 CAF_TEST(a peer that stops reading stdout also ends the group) {

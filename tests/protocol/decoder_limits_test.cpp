@@ -115,15 +115,25 @@ CAF_TEST(huge declared lengths fail before the bytes arrive) {
 
 CAF_TEST(array and map length at the limit) {
   raw ok;
-  ok.map(2).text("t").uint(1).text("x").map(1).text("argv").array(
-      max_array_length);
+  ok.map(2)
+      .text("t")
+      .uint(8)
+      .text("cfg")
+      .map(1)
+      .text("env_keep")
+      .array(max_array_length);
   for (std::size_t i = 0; i < max_array_length; ++i) ok.text("");
   auto f = decode_one(ok.out);
-  CAF_REQUIRE(f.x.has_value());
-  CAF_CHECK_EQUAL(f.x->argv.size(), max_array_length);
+  CAF_REQUIRE(f.cfg.has_value());
+  CAF_CHECK_EQUAL(f.cfg->env_keep.size(), max_array_length);
   raw over;
-  over.map(2).text("t").uint(1).text("x").map(1).text("argv").array(
-      max_array_length + 1);
+  over.map(2)
+      .text("t")
+      .uint(8)
+      .text("cfg")
+      .map(1)
+      .text("env_keep")
+      .array(max_array_length + 1);
   for (std::size_t i = 0; i <= max_array_length; ++i) over.text("");
   check_error(over.out, "array longer than");
   raw big_map;
@@ -131,11 +141,83 @@ CAF_TEST(array and map length at the limit) {
   check_error(big_map.out, "map longer than");
   // Indefinite arrays count their elements as they come.
   raw indef;
-  indef.map(2).text("t").uint(1).text("z");
+  indef.map(2).text("t").uint(8).text("z");
   indef.out += '\x9f';
   for (std::size_t i = 0; i <= max_array_length; ++i) indef.uint(0);
   indef.out += '\xff';
   check_error(indef.out, "longer than");
+}
+
+namespace {
+
+// An exec frame as the seed writes it, by hand: {t: 1, x: {path, argv,
+// env}}.
+std::string exec_frame(const std::vector<std::string>& argv,
+                       const std::vector<std::string>& env = {}) {
+  raw r;
+  r.map(2).text("t").uint(1).text("x").map(3);
+  r.text("path").text("/bin/sh");
+  r.text("argv").array(argv.size());
+  for (auto& a : argv) r.text(a);
+  r.text("env").array(env.size());
+  for (auto& e : env) r.text(e);
+  return r.out;
+}
+
+}  // namespace
+
+CAF_TEST(an exec frame may be as large as execve takes) {
+  // 1.5 MB of argv and of env, well over the default frame size.
+  std::vector<std::string> argv(15000, std::string(99, 'a'));
+  std::vector<std::string> env(15000, "K=" + std::string(97, 'v'));
+  auto bytes = exec_frame(argv, env);
+  CAF_REQUIRE(bytes.size() > 2 * max_frame_size);
+  for (std::size_t chunk : {std::size_t{0}, std::size_t{64 * 1024 + 7}}) {
+    auto r = decode_all(bytes, chunk);
+    CAF_REQUIRE_EQUAL(r.frames.size(), 1u);
+    CAF_REQUIRE(r.frames[0].x.has_value());
+    CAF_CHECK(r.frames[0].x->argv == argv);
+    CAF_CHECK(r.frames[0].x->env == env);
+  }
+  // As many strings as Linux could take (one byte each with a pointer).
+  auto many = decode_one(exec_frame(std::vector<std::string>(700000, "")));
+  CAF_CHECK_EQUAL(many.x->argv.size(), 700000u);
+  // One string over MAX_ARG_STRLEN is for execve to refuse, not the decoder.
+  auto long_arg = decode_one(exec_frame({std::string(200 * 1024, 'l')}));
+  CAF_CHECK_EQUAL(long_arg.x->argv.at(0).size(), 200u * 1024);
+  // Up to the exec frame size, and no further.
+  auto sized = [](std::size_t n) {
+    // The probe's string has the same 5-byte head as the real one.
+    auto probe = exec_frame({std::string(100000, 'p')}).size();
+    return exec_frame({std::string(100000 + n - probe, 'p')});
+  };
+  auto at_limit = sized(max_exec_frame_size);
+  CAF_REQUIRE_EQUAL(at_limit.size(), max_exec_frame_size);
+  CAF_CHECK_EQUAL(decode_one(at_limit).x->argv.size(), 1u);
+  check_error(sized(max_exec_frame_size + 1),
+              "frame exceeds " + std::to_string(max_exec_frame_size));
+}
+
+CAF_TEST(only an exec frame gets the exec limits) {
+  // A data frame (and any other) stays within the default bounds ...
+  raw big_text;
+  big_text.map(3).text("t").uint(2).text("s").uint(1).text("z").text(
+      std::string(max_string_length + 1, 'z'));
+  check_error(big_text.out, "text longer than");
+  raw many;
+  many.map(2).text("t").uint(11).text("z").array(max_array_length + 1);
+  check_error(many.out, "array longer than");
+  // ... even when it names a second `t` later: the first one decides.
+  raw second_t;
+  second_t.map(3).text("t").uint(2).text("t").uint(1).text("z").text(
+      std::string(max_string_length + 1, 'z'));
+  check_error(second_t.out, "text longer than");
+  // The type has to be known before the exec's bulk arrives.
+  raw late_t;
+  late_t.map(2).text("x").map(1).text("argv").array(1).text(
+      std::string(max_string_length + 1, 'a'));
+  late_t.text("t").uint(1);
+  check_error(late_t.out, "text longer than");
 }
 
 CAF_TEST(nesting at the limit) {

@@ -28,7 +28,8 @@ bool resolve(const spawn_spec& spec, std::string& out, int& err) {
   }
   const char* path = env_lookup(spec.env, "PATH");
   bool denied = false;
-  for (auto& dir : split_path(path ? path : "/usr/local/bin:/usr/bin:/bin")) {
+  for (auto& dir :
+       split_path(path ? path : "/usr/local/bin:/usr/bin:/bin", true)) {
     auto candidate = dir + "/" + spec.path;
     struct stat st;
     if (::stat(candidate.c_str(), &st) != 0 || S_ISDIR(st.st_mode)) continue;
@@ -89,18 +90,20 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
     return false;
   }
   // Our ends are CLOEXEC; the child's ends become 0/1/2/N by dup2.
+  // `go` holds the child back until the group guard is in place.
   int in[2] = {-1, -1}, out[2] = {-1, -1}, err_p[2] = {-1, -1},
-      status[2] = {-1, -1};
+      status[2] = {-1, -1}, go[2] = {-1, -1};
   std::vector<std::array<int, 2>> socks(spec.fds.size(), {-1, -1});
   bool ok = ::pipe2(in, O_CLOEXEC) == 0 && ::pipe2(out, O_CLOEXEC) == 0 &&
-            ::pipe2(err_p, O_CLOEXEC) == 0 && ::pipe2(status, O_CLOEXEC) == 0;
+            ::pipe2(err_p, O_CLOEXEC) == 0 && ::pipe2(status, O_CLOEXEC) == 0 &&
+            ::pipe2(go, O_CLOEXEC) == 0;
   for (auto& s : socks)
     ok = ok &&
          ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s.data()) == 0;
   if (!ok) {
     failure = {127,
                std::string("cannot create pipes: ") + std::strerror(errno)};
-    for (auto* p : {in, out, err_p, status}) close_pair(p);
+    for (auto* p : {in, out, err_p, status, go}) close_pair(p);
     for (auto& s : socks) close_pair(s.data());
     return false;
   }
@@ -115,11 +118,15 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   for (auto fd : spec.fds)
     max_target = std::max<int>(max_target, static_cast<int>(fd));
 
+  pid_t agent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
+    ::close(go[1]);
     ::setpgid(0, 0);
-    // Should the agent be killed outright, the command does not run on.
+    // Until the guard runs, the parent-death signal covers this process
+    // (it has no children yet); the check closes the race with the fork.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != agent) ::_exit(127);
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
@@ -129,6 +136,12 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
     for (int s : {SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
                   SIGALRM, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU})
       ::signal(s, SIG_DFL);
+    // Nothing runs before the guard does: no byte means the agent is gone.
+    char b = 0;
+    ssize_t got;
+    do got = ::read(go[0], &b, 1);
+    while (got < 0 && errno == EINTR);
+    if (got != 1) ::_exit(127);
     // Lift every source above all targets first, so no dup2 clobbers a
     // source that is still needed.
     std::vector<std::pair<int, int>> moves = {
@@ -151,9 +164,11 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   ::close(out[1]);
   ::close(err_p[1]);
   ::close(status[1]);
+  ::close(go[0]);
   for (auto& s : socks) ::close(s[1]);
   auto close_ours = [&] {
-    for (int fd : {in[1], out[0], err_p[0], status[0]}) ::close(fd);
+    for (int fd : {in[1], out[0], err_p[0], status[0], go[1]})
+      if (fd >= 0) ::close(fd);
     for (auto& s : socks) ::close(s[0]);
   };
   if (pid < 0) {
@@ -163,12 +178,28 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   }
   // Also in the parent: no race between setpgid and a signal to the group.
   ::setpgid(pid, pid);
+  // Started after the command's fork, so the command never holds the
+  // guard's write end; the command waits for it on `go`.
+  if (!transport::start_group_guard(pid, child.guard)) {
+    auto guard_errno = errno;
+    ::kill(pid, SIGKILL);
+    ::waitpid(pid, nullptr, 0);
+    close_ours();
+    failure = {127, std::string("cannot start the process group guard: ") +
+                        std::strerror(guard_errno)};
+    return false;
+  }
+  auto sent = ::write(go[1], "g", 1);
+  (void)sent;  // a child that died already reports through `status`
+  ::close(go[1]);
+  go[1] = -1;
   child_error e{0, 0};
   ssize_t n;
   do n = ::read(status[0], &e, sizeof e);
   while (n < 0 && errno == EINTR);
   if (n == static_cast<ssize_t>(sizeof e)) {
     ::waitpid(pid, nullptr, 0);
+    release_guard(child.guard);
     close_ours();
     if (e.stage == 1)
       failure = {127, "cannot change to directory '" + spec.cwd +
@@ -187,6 +218,14 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   for (size_t i = 0; i < spec.fds.size(); ++i)
     child.extra[spec.fds[i]] = socks[i][0];
   return true;
+}
+
+void release_guard(transport::group_guard& guard) {
+  if (!guard.armed()) return;
+  transport::release_group_guard(guard);
+  while (::waitpid(guard.pid, nullptr, 0) < 0 && errno == EINTR) {
+  }
+  guard.pid = -1;
 }
 
 }  // namespace remex::agent

@@ -1,5 +1,6 @@
 // Starting the command: PATH lookup in the command's own environment, a new
-// process group, pipes for 0/1/2 and a socketpair for every extra fd.
+// process group, pipes for 0/1/2, a socketpair for every extra fd, and a
+// guard that kills the group should the agent die without doing so.
 #pragma once
 
 #include <sys/types.h>
@@ -8,6 +9,8 @@
 #include <map>
 #include <string>
 #include <vector>
+
+#include "transport/group_guard.hpp"
 
 namespace remex::agent {
 
@@ -25,6 +28,9 @@ struct child_process {
   int stdout_fd = -1;
   int stderr_fd = -1;
   std::map<std::uint32_t, int> extra;  // fd number → our socket end
+  // Armed from before the command runs until its group is gone; the agent
+  // releases and reaps it (the guard is its child).
+  transport::group_guard guard;
 };
 
 struct spawn_failure {
@@ -35,5 +41,9 @@ struct spawn_failure {
 // On success fills child and returns true; otherwise fills failure.
 bool spawn_child(const spawn_spec& spec, child_process& child,
                  spawn_failure& failure);
+
+// The command's group is gone: its guard exits quietly and is reaped (it
+// exits as soon as it is told, so the wait is short).
+void release_guard(transport::group_guard& guard);
 
 }  // namespace remex::agent

@@ -3,10 +3,22 @@
 #include <fnmatch.h>
 #include <regex.h>
 
+#include <unordered_map>
+
 namespace remex::agent {
 
+namespace {
+
+// "/…/" longer than 2 characters is a regex; "//" (and anything else) is a
+// glob.
+bool is_regex(const std::string& p) {
+  return p.size() > 2 && p.front() == '/' && p.back() == '/';
+}
+
+}  // namespace
+
 bool env_pattern_matches(const std::string& pattern, const std::string& name) {
-  if (pattern.size() >= 2 && pattern.front() == '/' && pattern.back() == '/') {
+  if (is_regex(pattern)) {
     regex_t re;
     auto expr = pattern.substr(1, pattern.size() - 2);
     if (regcomp(&re, expr.c_str(), REG_EXTENDED | REG_NOSUB) != 0) return false;
@@ -21,7 +33,7 @@ std::vector<std::string> bad_env_patterns(const protocol::agent_config& cfg) {
   std::vector<std::string> bad;
   for (auto* list : {&cfg.env_keep, &cfg.env_remove})
     for (auto& p : *list) {
-      if (p.size() < 2 || p.front() != '/' || p.back() != '/') continue;
+      if (!is_regex(p)) continue;
       regex_t re;
       auto expr = p.substr(1, p.size() - 2);
       if (regcomp(&re, expr.c_str(), REG_EXTENDED | REG_NOSUB) != 0)
@@ -58,16 +70,16 @@ std::vector<std::string> child_environment(
     if (any_matches(cfg.env_remove, name)) continue;
     out.push_back(std::move(kv));
   }
+  // By name, so a request with a large env (megabytes of it) is merged in
+  // linear time.
+  std::unordered_map<std::string, std::size_t> index;
+  for (std::size_t i = 0; i < out.size(); ++i) index.emplace(key_of(out[i]), i);
   for (auto& kv : overrides) {
-    auto name = key_of(kv);
-    bool replaced = false;
-    for (auto& existing : out)
-      if (key_of(existing) == name) {
-        existing = kv;
-        replaced = true;
-        break;
-      }
-    if (!replaced) out.push_back(kv);
+    auto [it, fresh] = index.emplace(key_of(kv), out.size());
+    if (fresh)
+      out.push_back(kv);
+    else
+      out[it->second] = kv;
   }
   return out;
 }

@@ -9,7 +9,8 @@
 namespace remex::agent {
 
 // True when name matches pattern: a glob (fnmatch), or a POSIX extended
-// regex when written between slashes ("/^LC_/"). A bad regex matches nothing.
+// regex (unanchored search) when written between slashes and longer than 2
+// characters ("/^LC_/"; "//" is a glob). A bad regex matches nothing.
 bool env_pattern_matches(const std::string& pattern, const std::string& name);
 
 // Patterns in cfg whose regex does not compile (they match nothing), so the

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <vector>
 
@@ -48,14 +49,22 @@ std::string base_name(const std::string& p) {
                   end - (start == std::string::npos ? 0 : start + 1) + 1);
 }
 
+// Go os.FileMode's bits beyond the permissions, as the seed's clients use
+// them in `mo` and read them in stat `m`.
+constexpr std::uint32_t go_dir = 1u << 31, go_symlink = 1u << 27,
+                        go_device = 1u << 26, go_named_pipe = 1u << 25,
+                        go_socket = 1u << 24, go_setuid = 1u << 23,
+                        go_setgid = 1u << 22, go_char_device = 1u << 21,
+                        go_sticky = 1u << 20;
+
 // Permission bits from `mo`. Unix bits are taken as they are; a peer that
 // writes a Go os.FileMode carries setuid, setgid and sticky in high bits
 // that no Unix mode uses, so those are honoured too.
 mode_t unix_mode(std::uint32_t mo) {
   mode_t m = mo & 07777;
-  if (mo & (1u << 23)) m |= S_ISUID;
-  if (mo & (1u << 22)) m |= S_ISGID;
-  if (mo & (1u << 20)) m |= S_ISVTX;
+  if (mo & go_setuid) m |= S_ISUID;
+  if (mo & go_setgid) m |= S_ISGID;
+  if (mo & go_sticky) m |= S_ISVTX;
   return m;
 }
 
@@ -128,11 +137,41 @@ int list_dir(DIR* d, std::vector<std::string>& names) {
 
 }  // namespace
 
+std::uint32_t go_file_mode(mode_t mode) {
+  std::uint32_t m = mode & 0777;
+  switch (mode & S_IFMT) {
+    case S_IFDIR:
+      m |= go_dir;
+      break;
+    case S_IFLNK:
+      m |= go_symlink;
+      break;
+    case S_IFIFO:
+      m |= go_named_pipe;
+      break;
+    case S_IFSOCK:
+      m |= go_socket;
+      break;
+    case S_IFBLK:
+      m |= go_device;
+      break;
+    case S_IFCHR:
+      m |= go_device | go_char_device;
+      break;
+    default:  // a regular file has no type bit
+      break;
+  }
+  if (mode & S_ISUID) m |= go_setuid;
+  if (mode & S_ISGID) m |= go_setgid;
+  if (mode & S_ISVTX) m |= go_sticky;
+  return m;
+}
+
 protocol::stat_info make_stat_info(const struct stat& st, std::string name) {
   protocol::stat_info s;
   s.n = std::move(name);
   s.s = static_cast<std::int64_t>(st.st_size);
-  s.m = static_cast<std::uint32_t>(st.st_mode);
+  s.m = go_file_mode(st.st_mode);
   s.t = to_ns(st.st_mtim);
   s.at = to_ns(st.st_atim);
   s.ct = to_ns(st.st_ctim);
@@ -214,7 +253,8 @@ file_op_response file_ops::handle(const file_op_request& req) {
       break;
     case file_op_code::readat:
       with_handle([&](open_file& f) {
-        if (req.of < 0 || req.sz < 0) return fail(r, req, EINVAL);
+        if (req.sz <= 0) return;  // nothing asked: an empty success
+        if (req.of < 0) return fail(r, req, EINVAL);
         auto want = std::min<std::uint64_t>(static_cast<std::uint64_t>(req.sz),
                                             max_read_size);
         r.d.resize(want);
@@ -240,11 +280,15 @@ file_op_response file_ops::handle(const file_op_request& req) {
       break;
     case file_op_code::writeat:
       with_handle([&](open_file& f) {
-        if (req.of < 0) return fail(r, req, EINVAL);
+        // A negative offset writes at the file's position, so an O_APPEND
+        // handle appends (what the seed's clients do for Write).
         std::size_t done = 0;
         while (done < req.d.size()) {
-          auto n = ::pwrite(f.fd, req.d.data() + done, req.d.size() - done,
-                            req.of + static_cast<off_t>(done));
+          auto* p = req.d.data() + done;
+          auto left = req.d.size() - done;
+          auto n = req.of < 0 ? ::write(f.fd, p, left)
+                              : ::pwrite(f.fd, p, left,
+                                         req.of + static_cast<off_t>(done));
           if (n < 0 && errno == EINTR) continue;
           if (n < 0) {
             fail(r, req, errno);
@@ -304,14 +348,16 @@ file_op_response file_ops::handle(const file_op_request& req) {
         fail(r, req, err);
         break;
       }
-      // `of` is where this page starts, `sz` how many entries at most.
+      // Without `sz`, every entry from `of` on, in one response: a client
+      // that does not page never loses entries. With `sz`, a page of at
+      // most sz entries (and at most max_dir_entries, ~512 KiB of them).
       auto start = static_cast<std::size_t>(std::max<std::int64_t>(req.of, 0));
-      auto limit = max_dir_entries;
-      if (req.sz > 0 && static_cast<std::uint64_t>(req.sz) < limit)
-        limit = static_cast<std::size_t>(req.sz);
-      // Entries are small, but names may be long: keep the frame well
-      // inside the size limit whatever the names.
-      std::size_t budget = 512 * 1024;
+      bool paged = req.sz > 0;
+      auto limit = names.size();
+      if (paged)
+        limit = std::min<std::size_t>(max_dir_entries,
+                                      static_cast<std::uint64_t>(req.sz));
+      std::size_t budget = paged ? 512 * 1024 : SIZE_MAX;
       std::size_t i = start;
       for (; i < names.size() && r.en.size() < limit; ++i) {
         auto cost = names[i].size() + 160;

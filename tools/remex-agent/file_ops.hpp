@@ -18,8 +18,9 @@ namespace remex::agent {
 // Most bytes one readat returns: the largest data chunk, so the response
 // stays within the frame limits of both sides.
 constexpr std::size_t max_read_size = 1024 * 1024;
-// Most entries one readdir returns; `of` pages through larger directories
-// and `eof` says the listing is complete.
+// Most entries one page of readdir (`sz` > 0) returns; `of` pages through
+// larger directories and `eof` says the listing is complete. Without `sz`
+// a readdir returns the whole directory.
 constexpr std::size_t max_dir_entries = 4096;
 
 class file_ops {
@@ -51,5 +52,9 @@ class file_ops {
 
 // Stat fields as the wire carries them; name is the base name of the path.
 protocol::stat_info make_stat_info(const struct stat& st, std::string name);
+
+// st_mode as the seed's clients read stat `m`: Go os.FileMode bits
+// (permissions as they are; type, setuid, setgid and sticky in high bits).
+std::uint32_t go_file_mode(mode_t mode);
 
 }  // namespace remex::agent

@@ -154,8 +154,10 @@ int main() {
         std::vector<std::string> dirs;
         if (f.q) dirs = f.q->paths;
         if (dirs.empty()) {
+          // The agent's own $PATH as it is: empty (or unset, as Go's
+          // Getenv sees it) lists nothing, empty elements are skipped.
           auto* path = std::getenv("PATH");
-          dirs = split_path(path ? path : "/usr/local/bin:/usr/bin:/bin");
+          dirs = split_path(path ? path : "");
         }
         protocol::frame info;
         info.t = protocol::frame_type::path_info;

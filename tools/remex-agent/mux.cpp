@@ -327,14 +327,20 @@ class mux {
     return status;
   }
 
+  // Ends what is left of the group; then its guard may go. A group that
+  // survives even SIGKILL (stuck in the kernel) keeps its guard, which
+  // tries once more when the agent exits.
   void terminate_group() {
     reap();
-    if (!group_alive()) return;
-    ::kill(-child_.pid, SIGTERM);
-    wait_group_gone(kill_grace);
-    if (!group_alive()) return;
-    ::kill(-child_.pid, SIGKILL);
-    wait_group_gone(std::chrono::seconds(1));
+    if (group_alive()) {
+      ::kill(-child_.pid, SIGTERM);
+      wait_group_gone(kill_grace);
+    }
+    if (group_alive()) {
+      ::kill(-child_.pid, SIGKILL);
+      wait_group_gone(std::chrono::seconds(1));
+    }
+    if (!group_alive()) release_guard(child_.guard);
   }
 
   template <class Duration>

@@ -60,6 +60,13 @@ local_channel::local_channel(std::shared_ptr<poll_loop> loop,
 local_channel::~local_channel() {
   for (int fd : {in_fd_, out_[0].fd, out_[1].fd, pidfd_})
     if (fd >= 0) ::close(fd);
+  if (guard_.armed()) {
+    // The owner of a command that was never released is going away:
+    // closing the write end has the guard kill the group. It exits at once
+    // after that, so this wait is short.
+    ::close(guard_.fd);
+    ::waitpid(guard_.pid, nullptr, 0);
+  }
 }
 
 std::shared_ptr<local_channel> local_channel::start(
@@ -129,6 +136,21 @@ void local_channel::spawn(const std::vector<std::string>& argv,
     listener_->on_exit(exit_status::failed_with(
         failure_kind::spawn, rc == ENOENT ? 127 : 126,
         "local: cannot start " + argv[0] + ": " + std::strerror(rc)));
+    return;
+  }
+  // Right after the spawn: should this process die while the command
+  // runs, SIGKILL included, the guard ends the command's whole group.
+  if (!start_group_guard(pid_, guard_)) {
+    auto e = errno;
+    ::kill(-pid_, SIGKILL);
+    ::waitpid(pid_, nullptr, 0);
+    pid_ = -1;
+    reported_ = true;
+    release();
+    listener_->on_exit(exit_status::failed_with(
+        failure_kind::spawn, 255,
+        std::string("local: cannot start the process group guard: ") +
+            std::strerror(e)));
     return;
   }
   // A pollable handle on the child: no SIGCHLD handler in a CAF process.
@@ -269,6 +291,8 @@ void local_channel::force_close_after_grace() {
 void local_channel::maybe_report_exit() {
   if (reported_ || !reaped_ || out_[0].fd >= 0 || out_[1].fd >= 0) return;
   reported_ = true;
+  // After terminate() the group is not over until its SIGKILL went out.
+  if (!terminating_) release_guard();
   auto st =
       WIFSIGNALED(wstatus_)
           ? exit_status::killed_by(WTERMSIG(wstatus_), WCOREDUMP(wstatus_))
@@ -286,6 +310,31 @@ void local_channel::release() {
       ::close(o.fd);
       o.fd = -1;
     }
+}
+
+// The guard exits without killing; it is reaped once it did, without
+// waiting on the loop thread.
+void local_channel::release_guard() {
+  if (!guard_.armed()) return;
+  auto pid = guard_.pid;
+  int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+  release_group_guard(guard_);
+  guard_.pid = -1;
+  if (pidfd < 0) {
+    ::waitpid(pid, nullptr, 0);  // no pidfd: it exits at once anyway
+    return;
+  }
+  // The loop runs this itself, so a plain pointer to it stays valid (and
+  // holding the loop from its own watch would keep it alive forever).
+  auto watch = std::make_shared<std::uint64_t>(0);
+  auto* loop = loop_.get();
+  *watch = loop_->watch(
+      pidfd, [] { return static_cast<short>(POLLIN); },
+      [loop, watch, pid, pidfd](short) {
+        ::waitpid(pid, nullptr, 0);
+        loop->unwatch(*watch);
+        ::close(pidfd);
+      });
 }
 
 void local_channel::write(std::uint32_t s, std::string bytes) {
@@ -349,6 +398,7 @@ void local_channel::terminate() {
       // The group id stays reserved while any member lives, so this cannot
       // hit a stranger.
       ::kill(-self->pid_, SIGKILL);
+      self->release_guard();
     });
   });
 }

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "transport/exec_channel.hpp"
+#include "transport/group_guard.hpp"
 #include "transport/poll_loop.hpp"
 
 namespace remex::transport {
@@ -46,6 +47,7 @@ class local_channel : public exec_channel,
   void maybe_report_exit();
   void force_close_after_grace();
   void release();
+  void release_guard();
 
   struct output {
     int fd = -1;
@@ -58,6 +60,8 @@ class local_channel : public exec_channel,
   std::shared_ptr<channel_listener> listener_;
   pid_t pid_ = -1;
   int pidfd_ = -1;
+  // Kills the command's group should this process die without doing so.
+  group_guard guard_;
   int in_fd_ = -1;
   std::uint64_t in_watch_ = 0;
   std::uint64_t pid_watch_ = 0;
