@@ -22,8 +22,13 @@ using provider_factory =
     std::function<std::shared_ptr<transport::session_provider>(
         const exec_request&)>;
 
-std::shared_ptr<transport::session_provider> default_provider(
-    const exec_request& req);
+// The default transport for a request's host; ssh is the same provider when
+// it is SSH (the session ships the agent through it), else null.
+struct host_transport {
+  std::shared_ptr<transport::session_provider> provider;
+  std::shared_ptr<transport::ssh_session_provider> ssh;
+};
+host_transport default_provider(const exec_request& req);
 
 struct broker_settings {
   agent_settings agent;

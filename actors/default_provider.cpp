@@ -4,9 +4,8 @@
 
 namespace remex::actors {
 
-std::shared_ptr<transport::session_provider> default_provider(
-    const exec_request& req) {
-  if (req.target.empty()) return transport::make_local_provider();
+host_transport default_provider(const exec_request& req) {
+  if (req.target.empty()) return {transport::make_local_provider(), nullptr};
   transport::ssh_options opts;
   opts.identity_files = req.connect.identities;
   opts.ssh_config = req.connect.ssh_config;
@@ -15,7 +14,8 @@ std::shared_ptr<transport::session_provider> default_provider(
   // Whole seconds, rounded up: libssh takes its timeout in seconds.
   opts.connect_timeout_s =
       static_cast<int>((req.connect.connect_timeout_ms + 999) / 1000);
-  return transport::make_ssh_provider(req.target, std::move(opts));
+  auto ssh = transport::make_ssh_provider(req.target, std::move(opts));
+  return {ssh, ssh};
 }
 
 }  // namespace remex::actors

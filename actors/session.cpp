@@ -13,6 +13,7 @@
 #include "transport/agent_channel.hpp"
 #include "transport/shell_command.hpp"
 #include "transport/ssh/agent_transfer.hpp"
+#include "transport/ssh/ssh_provider.hpp"
 
 namespace remex::actors {
 
@@ -28,8 +29,9 @@ struct waiting_open {
 struct session_state {
   std::shared_ptr<transport::session_provider> provider;
   agent_settings agent;
-  bool ship_agent = false;
-  transport::agent_bundle bundle;  // what ship_agent places on the host
+  // Set when the agent is shipped to the host (through this provider).
+  std::shared_ptr<transport::ssh_session_provider> ship_via;
+  transport::agent_bundle bundle;  // what ship_via places on the host
   // The agent's placement on the host: unknown until the first agent
   // request, then pending while a detached actor uploads it.
   bool placing = false;
@@ -76,7 +78,7 @@ channel_ptr open_now(self_ptr self, const exec_request& req,
     return transport::open_sh_script(
         *st.provider, transport::ssh_command_script(cmd), std::move(listener));
   std::string program = st.agent.local_dir + "/remex-agent";
-  if (st.ship_agent) {
+  if (st.ship_via) {
     if (!st.placement->ok) {
       listener->on_exit(st.placement->failure);
       return nullptr;
@@ -90,7 +92,7 @@ channel_ptr open_now(self_ptr self, const exec_request& req,
 }
 
 void placer(caf::blocking_actor*, session_actor session,
-            std::shared_ptr<transport::session_provider> provider,
+            std::shared_ptr<transport::ssh_session_provider> provider,
             transport::agent_bundle bundle) {
   auto placed = std::make_shared<const transport::agent_placement>(
       transport::ensure_agent(*provider, bundle));
@@ -107,27 +109,30 @@ void place_agent(self_ptr self) {
   st.placing = true;
   session_actor me = self;
   transport::check_agent(
-      *st.provider, st.bundle, [me](transport::agent_placement checked) {
+      *st.provider, st.bundle,
+      [me](transport::agent_placement checked) {
         caf::anon_send(
             me, placed_atom::value,
             placement_ptr{std::make_shared<const transport::agent_placement>(
                 std::move(checked))});
-      });
+      },
+      &st.ship_via->placements());
 }
 
 session_actor::behavior_type session_impl(
     self_ptr self, std::shared_ptr<transport::session_provider> provider,
-    agent_settings agent, bool ship_agent) {
+    agent_settings agent,
+    std::shared_ptr<transport::ssh_session_provider> ship_via) {
   self->state.provider = std::move(provider);
   self->state.agent = std::move(agent);
-  self->state.ship_agent = ship_agent;
-  if (ship_agent)
+  self->state.ship_via = std::move(ship_via);
+  if (self->state.ship_via)
     self->state.bundle = local_bundle(self->state.agent.local_dir);
   return {
       [self](open_atom, exec_request& req,
              listener_ptr& listener) -> caf::result<channel_ptr> {
         auto& st = self->state;
-        if (req.backend == "ssh" || !st.ship_agent || st.placement)
+        if (req.backend == "ssh" || !st.ship_via || st.placement)
           return open_now(self, req, std::move(listener));
         auto rp = self->make_response_promise<channel_ptr>();
         st.waiting.push_back({std::move(req), std::move(listener), rp});
@@ -137,7 +142,7 @@ session_actor::behavior_type session_impl(
       [self](placed_atom, placement_ptr& placed) {
         auto& st = self->state;
         if (placed->missing) {
-          self->spawn<caf::detached>(placer, session_actor{self}, st.provider,
+          self->spawn<caf::detached>(placer, session_actor{self}, st.ship_via,
                                      st.bundle);
           return;
         }
@@ -156,9 +161,9 @@ session_actor::behavior_type session_impl(
 session_actor spawn_session(
     caf::local_actor* parent,
     std::shared_ptr<transport::session_provider> provider, agent_settings agent,
-    bool ship_agent) {
+    std::shared_ptr<transport::ssh_session_provider> ship_via) {
   return parent->spawn(session_impl, std::move(provider), std::move(agent),
-                       ship_agent);
+                       std::move(ship_via));
 }
 
 }  // namespace remex::actors

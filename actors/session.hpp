@@ -10,8 +10,12 @@
 #include <string>
 
 #include "actors/interfaces.hpp"
+#include "transport/agent_bundle.hpp"
 #include "transport/session_provider.hpp"
-#include "transport/ssh/agent_transfer.hpp"
+
+namespace remex::transport {
+class ssh_session_provider;
+}
 
 namespace remex::actors {
 
@@ -31,12 +35,13 @@ struct agent_settings {
   std::string local_dir;  // folder holding remex-agent and libcbor.so.*
 };
 
-// Spawns the session that runs requests over provider. ship_agent: the host
-// is remote, so the agent bundle is placed there (once) before it runs.
+// Spawns the session that runs requests over provider. ship_via (the same
+// provider, when the host is remote over SSH; else null): the agent bundle is
+// placed there (once) through it before it runs.
 session_actor spawn_session(
     caf::local_actor* parent,
     std::shared_ptr<transport::session_provider> provider, agent_settings agent,
-    bool ship_agent);
+    std::shared_ptr<transport::ssh_session_provider> ship_via);
 
 }  // namespace remex::actors
 
