@@ -81,9 +81,9 @@ session_actor session_for(self_ptr self, const exec_request& req) {
   auto i = self->state.sessions.find(key);
   if (i != self->state.sessions.end()) return i->second;
   auto& make = self->state.settings.make_provider;
-  auto provider = make ? make(req) : default_provider(req);
-  auto s = spawn_session(self, std::move(provider), self->state.settings.agent,
-                         !req.target.empty());
+  auto t = make ? host_transport{make(req), {}} : default_provider(req);
+  auto s = spawn_session(self, std::move(t.provider),
+                         self->state.settings.agent, std::move(t.shipping));
   self->state.sessions.emplace(key, s);
   return s;
 }

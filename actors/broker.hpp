@@ -22,8 +22,13 @@ using provider_factory =
     std::function<std::shared_ptr<transport::session_provider>(
         const exec_request&)>;
 
-std::shared_ptr<transport::session_provider> default_provider(
-    const exec_request& req);
+// The default transport for a request's host, and how the agent bundle
+// reaches it (SSH hosts only).
+struct host_transport {
+  std::shared_ptr<transport::session_provider> provider;
+  agent_shipping shipping;
+};
+host_transport default_provider(const exec_request& req);
 
 struct broker_settings {
   agent_settings agent;

@@ -7,9 +7,8 @@
 
 namespace remex::actors {
 
-std::shared_ptr<transport::session_provider> default_provider(
-    const exec_request& req) {
-  if (req.target.empty()) return transport::make_local_provider();
+host_transport default_provider(const exec_request& req) {
+  if (req.target.empty()) return {transport::make_local_provider(), {}};
   transport::ssh_options opts;
   opts.identity_files = req.connect.identities;
   opts.ssh_config = req.connect.ssh_config;
@@ -18,20 +17,16 @@ std::shared_ptr<transport::session_provider> default_provider(
   // Whole seconds, rounded up: libssh takes its timeout in seconds.
   opts.connect_timeout_s =
       static_cast<int>((req.connect.connect_timeout_ms + 999) / 1000);
-  return transport::make_ssh_provider(req.target, std::move(opts));
-}
-
-agent_shipping default_agent_shipping() {
-  agent_shipping s;
-  s.check = [](transport::session_provider& p, const transport::agent_bundle& b,
-               std::function<void(transport::agent_placement)> done) {
-    transport::check_agent(p, b, std::move(done));
+  auto ssh = transport::make_ssh_provider(req.target, std::move(opts));
+  agent_shipping shipping;
+  shipping.check = [ssh](const transport::agent_bundle& b,
+                         std::function<void(transport::agent_placement)> done) {
+    transport::check_agent(*ssh, b, std::move(done), &ssh->placements());
   };
-  s.place = [](transport::session_provider& p,
-               const transport::agent_bundle& b) {
-    return transport::ensure_agent(p, b);
+  shipping.place = [ssh](const transport::agent_bundle& b) {
+    return transport::ensure_agent(*ssh, b);
   };
-  return s;
+  return {ssh, std::move(shipping)};
 }
 
 }  // namespace remex::actors

@@ -29,7 +29,7 @@ struct session_state {
   agent_settings agent;
   bool ship_agent = false;
   agent_shipping shipping;
-  transport::agent_bundle bundle;  // what ship_agent places on the host
+  transport::agent_bundle bundle;  // what shipping places on the host
   // The checked placement, once ready; requests wait for it meanwhile.
   std::shared_ptr<const transport::agent_placement> placement;
   std::vector<waiting_open> waiting;
@@ -88,10 +88,9 @@ channel_ptr open_now(self_ptr self, const exec_request& req,
 }
 
 void placer(caf::blocking_actor*, session_actor session,
-            std::shared_ptr<transport::session_provider> provider,
             transport::agent_bundle bundle, agent_shipping shipping) {
   auto placed = std::make_shared<const transport::agent_placement>(
-      shipping.place(*provider, bundle));
+      shipping.place(bundle));
   caf::anon_send(session, placed_atom::value, placement_ptr{placed});
 }
 
@@ -158,8 +157,8 @@ session_actor::behavior_type checking(self_ptr self) {
           release_waiting(self, std::move(checked));
           return;
         }
-        self->spawn<caf::detached>(placer, session_actor{self}, st.provider,
-                                   st.bundle, st.shipping);
+        self->spawn<caf::detached>(placer, session_actor{self}, st.bundle,
+                                   st.shipping);
         self->become(placing(self));
       },
       [](placed_atom, placement_ptr&) {},
@@ -194,15 +193,13 @@ session_actor::behavior_type unchecked(self_ptr self) {
 
 session_actor::behavior_type session_impl(
     self_ptr self, std::shared_ptr<transport::session_provider> provider,
-    agent_settings agent, bool ship_agent) {
+    agent_settings agent, agent_shipping shipping) {
   auto& st = self->state;
   st.provider = std::move(provider);
   st.agent = std::move(agent);
-  st.ship_agent = ship_agent;
-  if (ship_agent) {
-    st.bundle = local_bundle(st.agent.local_dir);
-    st.shipping = default_agent_shipping();
-  }
+  st.ship_agent = static_cast<bool>(shipping);
+  st.shipping = std::move(shipping);
+  if (st.ship_agent) st.bundle = local_bundle(st.agent.local_dir);
   return unchecked(self);
 }
 
@@ -211,9 +208,9 @@ session_actor::behavior_type session_impl(
 session_actor spawn_session(
     caf::local_actor* parent,
     std::shared_ptr<transport::session_provider> provider, agent_settings agent,
-    bool ship_agent) {
+    agent_shipping shipping) {
   return parent->spawn(session_impl, std::move(provider), std::move(agent),
-                       ship_agent);
+                       std::move(shipping));
 }
 
 }  // namespace remex::actors

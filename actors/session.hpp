@@ -12,8 +12,8 @@
 
 #include "actors/channel_types.hpp"
 #include "actors/interfaces.hpp"
+#include "transport/agent_bundle.hpp"
 #include "transport/session_provider.hpp"
-#include "transport/ssh/agent_transfer.hpp"
 
 namespace remex::actors {
 
@@ -32,28 +32,27 @@ struct agent_settings {
   std::string local_dir;  // folder holding remex-agent and libcbor.so.*
 };
 
-// How the agent bundle reaches a remote host: supplied by the composition
-// root for the host's transport (default_provider.cpp).
+// How the agent bundle reaches a remote host, for the host's transport:
+// supplied by the composition root (default_provider.cpp). Empty for a
+// host where the agent runs from this node's own files (local).
 struct agent_shipping {
   // Non-blocking, over the host's own connection: is the bundle in place?
-  std::function<void(transport::session_provider&,
-                     const transport::agent_bundle&,
+  std::function<void(const transport::agent_bundle&,
                      std::function<void(transport::agent_placement)>)>
       check;
   // Blocking (a connection of its own): upload it. Run off the scheduler.
-  std::function<transport::agent_placement(transport::session_provider&,
-                                           const transport::agent_bundle&)>
+  std::function<transport::agent_placement(const transport::agent_bundle&)>
       place;
+
+  explicit operator bool() const { return static_cast<bool>(place); }
 };
 
-agent_shipping default_agent_shipping();
-
-// Spawns the session that runs requests over provider. ship_agent: the host
-// is remote, so the agent bundle is placed there (once) before it runs.
+// Spawns the session that runs requests over provider, placing the agent
+// bundle on the host (once) through shipping when it has any.
 session_actor spawn_session(
     caf::local_actor* parent,
     std::shared_ptr<transport::session_provider> provider, agent_settings agent,
-    bool ship_agent);
+    agent_shipping shipping);
 
 }  // namespace remex::actors
 

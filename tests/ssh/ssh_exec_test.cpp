@@ -19,7 +19,7 @@ struct fixture {
   test::sshd_fixture sshd;
 
   // Through the generated ssh_config's Host alias, as a user would.
-  std::shared_ptr<session_provider> provider(ssh_options o = {}) {
+  std::shared_ptr<ssh_session_provider> provider(ssh_options o = {}) {
     o.ssh_config = sshd["FIXTURE_SSH_CONFIG"];
     return make_ssh_provider("fixture", o);
   }
@@ -115,7 +115,7 @@ CAF_TEST(fifty channels over MaxSessions 10) {
   auto took = std::chrono::steady_clock::now() - start;
   // All at once over several connections, not 50 one-second runs in a row.
   CAF_CHECK(took < 20s);
-  auto info = describe_link(*p);
+  auto info = p->link_info();
   CAF_MESSAGE("connections used: " << info.connections);
   CAF_CHECK_GREATER_OR_EQUAL(info.connections, 5);
 }

@@ -3,9 +3,7 @@
 #include <fcntl.h>
 #include <libssh/libssh.h>
 #include <libssh/sftp.h>
-#include <openssl/evp.h>
 
-#include <fstream>
 #include <map>
 #include <random>
 #include <sstream>
@@ -16,35 +14,6 @@
 namespace remex::transport {
 
 namespace {
-
-std::string hex(const unsigned char* d, unsigned n) {
-  static const char* digits = "0123456789abcdef";
-  std::string out;
-  for (unsigned i = 0; i < n; ++i) {
-    out += digits[d[i] >> 4];
-    out += digits[d[i] & 15];
-  }
-  return out;
-}
-
-std::string sha256(const std::string& bytes) {
-  unsigned char md[EVP_MAX_MD_SIZE];
-  unsigned n = 0;
-  EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr);
-  return hex(md, n);
-}
-
-bool slurp(const std::string& path, std::string& out) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in) return false;
-  out.assign(std::istreambuf_iterator<char>{in}, {});
-  return true;
-}
-
-std::string base_name(const std::string& p) {
-  auto slash = p.rfind('/');
-  return slash == std::string::npos ? p : p.substr(slash + 1);
-}
 
 // Runs a sh script on a blocking session; stdout and the exit code, or -1.
 int remote(ssh_session s, const std::string& line, std::string& out) {
@@ -92,33 +61,12 @@ bool verified(ssh_session s, const std::string& dir, const digests& want) {
   return remote(s, verify_line(dir, want), out) == 0 && matches(out, want);
 }
 
-// Each file's digest and content by base name, and the bundle's digest
-// (sha256 over each file's name, size and content, in bundle order), from
-// one read of each file; false when one is unreadable.
-bool read_bundle(const agent_bundle& b, digests& want,
-                 std::map<std::string, std::string>& contents,
-                 std::string& bundle, std::string& unreadable) {
-  std::string manifest;
-  for (auto& path : b.files) {
-    auto& bytes = contents[base_name(path)];
-    if (!slurp(path, bytes)) {
-      unreadable = path;
-      return false;
-    }
-    want[base_name(path)] = sha256(bytes);
-    manifest += base_name(path) + '\0' + std::to_string(bytes.size()) + '\0';
-    manifest += bytes;
-  }
-  bundle = sha256(manifest);
-  return true;
-}
-
 // Collects the check's stdout; decides when the command ends.
 class check_listener : public channel_listener {
  public:
-  check_listener(session_provider& p, agent_placement where, digests want,
+  check_listener(verified_placements* memo, agent_placement where, digests want,
                  std::function<void(agent_placement)> done)
-      : p_(p),
+      : memo_(memo),
         where_(std::move(where)),
         want_(std::move(want)),
         done_(std::move(done)) {}
@@ -133,7 +81,7 @@ class check_listener : public channel_listener {
       where_.failure = std::move(st);
     } else if (st.kind == exit_status::kind_t::exited && st.code == 0 &&
                matches(out_, want_)) {
-      remember(p_, where_.directory);
+      if (memo_) memo_->add(where_.directory);
       where_.ok = true;
     } else {
       where_.missing = true;
@@ -142,7 +90,7 @@ class check_listener : public channel_listener {
   }
 
  private:
-  session_provider& p_;
+  verified_placements* memo_;
   agent_placement where_;
   digests want_;
   std::function<void(agent_placement)> done_;
@@ -166,15 +114,7 @@ bool upload(sftp_session sftp, const std::string& path,
 
 }  // namespace
 
-std::string bundle_digest(const agent_bundle& b) {
-  digests want;
-  std::map<std::string, std::string> contents;
-  std::string digest, unreadable;
-  return read_bundle(b, want, contents, digest, unreadable) ? digest
-                                                            : std::string{};
-}
-
-agent_placement ensure_agent(session_provider& p, const agent_bundle& b,
+agent_placement ensure_agent(ssh_session_provider& p, const agent_bundle& b,
                              const std::string& cache_dir) {
   agent_placement out;
   auto failed = [&](const std::string& what) {
@@ -184,18 +124,16 @@ agent_placement ensure_agent(session_provider& p, const agent_bundle& b,
     return out;
   };
   if (b.files.empty()) return failed("empty agent bundle");
-  digests want;
-  std::map<std::string, std::string> contents;
-  std::string digest, unreadable;
-  if (!read_bundle(b, want, contents, digest, unreadable))
-    return failed("cannot read " + unreadable);
-  out.directory = cache_dir + "/agent-" + digest;
-  out.program = out.directory + "/" + base_name(b.files.front());
-  if (remembered(p, out.directory)) {
+  bundle_contents read;
+  if (!read_bundle(b, read)) return failed("cannot read " + read.unreadable);
+  const digests& want = read.digests;
+  out.directory = cache_dir + "/agent-" + read.digest;
+  out.program = out.directory + "/" + read.program;
+  if (p.placements().contains(out.directory)) {
     out.ok = true;
     return out;
   }
-  auto conn = connect_like(p);
+  auto conn = p.connect_like();
   if (conn.session == nullptr) {
     out.failure = conn.failure;
     return out;
@@ -205,7 +143,7 @@ agent_placement ensure_agent(session_provider& p, const agent_bundle& b,
     ssh_disconnect(s);
     ssh_free(s);
     if (!ok) return failed(why);
-    remember(p, out.directory);
+    p.placements().add(out.directory);
     out.ok = true;
     return out;
   };
@@ -222,7 +160,7 @@ agent_placement ensure_agent(session_provider& p, const agent_bundle& b,
     return done(false, "cannot create " + tmp);
   sftp_session sftp = sftp_new(s);
   bool sent = sftp != nullptr && sftp_init(sftp) == SSH_OK;
-  for (auto& [name, bytes] : contents)
+  for (auto& [name, bytes] : read.bytes)
     sent = sent && upload(sftp, tmp + "/" + name, bytes);
   if (sftp) sftp_free(sftp);
   auto cleanup = "rm -rf " + shell_quote(tmp);
@@ -239,10 +177,9 @@ agent_placement ensure_agent(session_provider& p, const agent_bundle& b,
   auto dir = shell_quote(out.directory);
   auto old = shell_quote(tmp + ".old");
   std::string swap = "chmod 0755 " + shell_quote(tmp) + " " +
-                     shell_quote(tmp + "/" + base_name(b.files.front())) +
-                     " && { [ ! -e " + dir + " ] || mv -T " + dir + " " + old +
-                     "; } && mv -T " + shell_quote(tmp) + " " + dir +
-                     " && rm -rf " + old;
+                     shell_quote(tmp + "/" + read.program) + " && { [ ! -e " +
+                     dir + " ] || mv -T " + dir + " " + old + "; } && mv -T " +
+                     shell_quote(tmp) + " " + dir + " && rm -rf " + old;
   if (remote(s, swap, ignored) != 0) {
     remote(s, cleanup, ignored);
     return done(false, "cannot move the bundle into " + out.directory);
@@ -253,29 +190,27 @@ agent_placement ensure_agent(session_provider& p, const agent_bundle& b,
 
 void check_agent(session_provider& p, const agent_bundle& b,
                  std::function<void(agent_placement)> done,
-                 const std::string& cache_dir) {
+                 verified_placements* memo, const std::string& cache_dir) {
   agent_placement where;
-  digests want;
-  std::map<std::string, std::string> contents;
-  std::string digest, unreadable;
-  if (b.files.empty() || !read_bundle(b, want, contents, digest, unreadable)) {
+  bundle_contents read;
+  if (b.files.empty() || !read_bundle(b, read)) {
     // ensure_agent says precisely what is wrong with the bundle.
     where.missing = true;
     done(std::move(where));
     return;
   }
-  where.directory = cache_dir + "/agent-" + digest;
-  where.program = where.directory + "/" + base_name(b.files.front());
-  if (remembered(p, where.directory)) {
+  where.directory = cache_dir + "/agent-" + read.digest;
+  where.program = where.directory + "/" + read.program;
+  if (memo && memo->contains(where.directory)) {
     where.ok = true;
     done(std::move(where));
     return;
   }
-  auto script = verify_line(where.directory, want);
+  auto script = verify_line(where.directory, read.digests);
   auto ch = open_sh_script(
       p, script,
-      std::make_shared<check_listener>(p, std::move(where), std::move(want),
-                                       std::move(done)));
+      std::make_shared<check_listener>(
+          memo, std::move(where), std::move(read.digests), std::move(done)));
   if (ch) ch->close_stream(0);
 }
 

@@ -84,7 +84,7 @@ double run_libssh(const test::sshd_fixture& f, const std::string& ciphers,
   }
   if (std::getenv("BENCH_VERBOSE"))
     std::cerr << "avg chunk " << c->bytes / c->calls << "\n";
-  auto info = describe_link(*p);
+  auto info = p->link_info();
   cipher = info.cipher_in;
   return total / s / 1e6;
 }

@@ -1,0 +1,56 @@
+// The agent bundle: remex-agent and the libraries beside it, as one unit
+// named by its digest, and where a backend placed it on a host. Backend
+// neutral; transport/ssh/agent_transfer.hpp puts a bundle on a host over SSH.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "transport/exec_channel.hpp"
+
+namespace remex::transport {
+
+struct agent_bundle {
+  std::vector<std::string> files;  // local paths; the first is the program
+};
+
+struct agent_placement {
+  bool ok = false;
+  bool uploaded = false;  // false: found intact (or already checked)
+  std::string directory;  // relative to the remote home
+  std::string program;    // directory + "/" + name of the first file
+  bool missing = false;   // check_agent: not there or not intact; upload
+  exit_status failure;    // when !ok && !missing: why (code 255)
+};
+
+// sha256 over a manifest of each file's name, size and content: one digest
+// for the bundle as a unit. Empty when a file cannot be read.
+std::string bundle_digest(const agent_bundle& b);
+
+// A bundle as read from disk in one pass, keyed by each file's base name.
+struct bundle_contents {
+  std::map<std::string, std::string> digests;  // sha256 of each file
+  std::map<std::string, std::string> bytes;
+  std::string digest;      // bundle_digest
+  std::string program;     // base name of the first file
+  std::string unreadable;  // the path that could not be read, if any
+};
+
+// False when a file is unreadable (out.unreadable names it).
+bool read_bundle(const agent_bundle& b, bundle_contents& out);
+
+// Placements (remote directories) verified on one host. Thread-safe.
+class verified_placements {
+ public:
+  bool contains(const std::string& directory) const;
+  void add(const std::string& directory);
+
+ private:
+  mutable std::mutex mtx_;
+  std::set<std::string> directories_;
+};
+
+}  // namespace remex::transport

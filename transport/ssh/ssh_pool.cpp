@@ -1,0 +1,287 @@
+#include "transport/ssh/ssh_pool.hpp"
+
+#include <libssh/server.h>  // ssh_send_keepalive lives here in 0.10
+#include <poll.h>
+
+#include <algorithm>
+#include <csignal>
+#include <thread>
+
+namespace remex::transport::ssh {
+
+pool::pool(std::string display, ssh_options opts)
+    : display_(std::move(display)), opts_(std::move(opts)) {
+  target_ok_ = parse_ssh_target(display_, target_);
+  loop_ = poll_loop::make();
+}
+
+void pool::start() {
+  auto self = shared_from_this();
+  loop_->post([self] { self->tick(); });
+}
+
+void pool::shutdown() {
+  stopping_ = true;
+  auto self = shared_from_this();
+  loop_->post([self] {
+    while (!self->conns_.empty())
+      self->drop_conn(self->conns_.front().get(),
+                      self->fail(failure_kind::lost, "provider closed"));
+    for (auto& q : self->pending_)
+      self->finish(q, self->fail(failure_kind::lost, "provider closed"));
+    self->pending_.clear();
+    self->loop_->stop();
+  });
+}
+
+std::shared_ptr<exec_channel> pool::open_exec(
+    std::string command_line, std::vector<std::string> env,
+    std::shared_ptr<channel_listener> listener) {
+  auto c = std::make_shared<chan>();
+  c->command_line = std::move(command_line);
+  c->env = std::move(env);
+  c->listener = std::move(listener);
+  auto self = shared_from_this();
+  auto ch = make_exec_channel(self, c);
+  post([self, c, ch] {
+    c->listener->on_open(ch);
+    self->submit(c);
+  });
+  return ch;
+}
+
+ssh_link_info pool::info() {
+  std::lock_guard<std::mutex> g{info_mtx_};
+  return info_;
+}
+
+connect_result pool::connect_now() const {
+  if (!target_ok_) {
+    connect_result r;
+    r.failure = fail(failure_kind::connect, "not a valid ssh target");
+    return r;
+  }
+  return connect_ssh(target_, opts_, display_);
+}
+
+void pool::post(std::function<void()> f) {
+  loop_->post(std::move(f));
+}
+
+exit_status pool::fail(failure_kind k, const std::string& what) const {
+  return exit_status::failed_with(k, 255, "remex: " + display_ + ": " + what);
+}
+
+void pool::submit(chan_ptr c) {
+  if (!target_ok_) {
+    finish(c, fail(failure_kind::connect, "not a valid ssh target"));
+    return;
+  }
+  pending_.push_back(std::move(c));
+  dispatch();
+}
+
+void pool::tick() {
+  if (stopping_) return;
+  auto now = clock::now();
+  auto interval = std::chrono::seconds(std::max(1, opts_.keepalive_interval_s));
+  for (std::size_t i = 0; i < conns_.size();) {
+    auto* c = conns_[i].get();
+    // Replies to our probes count as traffic; silence past the budget
+    // means the peer is gone even when TCP has not noticed yet.
+    if (now - c->last_rx > interval * (opts_.keepalive_count_max + 2)) {
+      drop_conn(c, fail(failure_kind::lost,
+                        "connection lost (no reply to "
+                        "keepalives)"));
+      continue;
+    }
+    if (now - c->last_rx >= interval && now - c->last_probe >= interval) {
+      ssh_send_keepalive(c->session);
+      c->last_probe = now;
+    }
+    for (auto ch : std::vector<chan_ptr>(c->chans)) expire(*this, ch, now);
+    ++i;
+  }
+  auto self = shared_from_this();
+  loop_->after(std::chrono::milliseconds(250), [self] { self->tick(); });
+}
+
+void pool::finish(const chan_ptr& c, exit_status st) {
+  if (!close_chan(*c)) return;
+  if (auto* cn = conn_of(*c)) {
+    auto& v = cn->chans;
+    v.erase(std::remove(v.begin(), v.end(), c), v.end());
+  }
+  c->session = nullptr;
+  report_exit(*c, std::move(st));
+  if (!stopping_) dispatch();
+}
+
+void pool::open_failed(const chan_ptr& c) {
+  auto* cn = conn_of(*c);
+  std::string why = ssh_get_error(cn->session);
+  std::size_t open = 0;
+  for (auto& o : cn->chans)
+    if (o != c && o->state > chan::phase::opening) ++open;
+  auto& v = cn->chans;
+  v.erase(std::remove(v.begin(), v.end(), c), v.end());
+  drop_handle(*c);
+  if (!ssh_is_connected(cn->session)) {
+    c->state = chan::phase::queued;
+    pending_.push_front(c);
+    return;  // the connection's own failure is handled by pump
+  }
+  if (open > 0) {
+    // The server's MaxSessions: this connection is full, not broken.
+    cn->capacity = open;
+    c->state = chan::phase::queued;
+    pending_.push_front(c);
+    dispatch();
+    return;
+  }
+  finish(c, fail(failure_kind::connect, "cannot open a session: " + why));
+}
+
+void pool::dispatch() {
+  while (!pending_.empty()) {
+    conn* best = nullptr;
+    for (auto& c : conns_)
+      if (c->chans.size() < c->capacity) {
+        best = c.get();
+        break;
+      }
+    if (best == nullptr) {
+      if (connecting_ == 0 &&
+          conns_.size() < static_cast<std::size_t>(opts_.max_connections))
+        start_connect();
+      return;
+    }
+    auto c = pending_.front();
+    pending_.pop_front();
+    if (c->terminating) {
+      finish(c, exit_status::killed_by(SIGKILL));
+      continue;
+    }
+    begin_open(*c, best->session);
+    best->chans.push_back(c);
+    step(*this, c);
+  }
+}
+
+void pool::start_connect() {
+  ++connecting_;
+  auto self = shared_from_this();
+  std::thread([self] {
+    auto r = connect_ssh(self->target_, self->opts_, self->display_);
+    if (self->stopping_) {
+      if (r.session) ssh_free(r.session);
+      return;
+    }
+    self->loop_->post([self, r]() mutable { self->connected(r); });
+  }).detach();
+}
+
+void pool::connected(connect_result& r) {
+  --connecting_;
+  if (stopping_) {
+    if (r.session) ssh_free(r.session);
+    return;
+  }
+  if (r.session == nullptr) {
+    // Nothing will serve the queue if no connection is up: fail it now.
+    if (conns_.empty()) {
+      auto q = std::move(pending_);
+      pending_.clear();
+      for (auto& c : q) finish(c, r.failure);
+    }
+    return;
+  }
+  auto cn = std::make_unique<conn>();
+  cn->session = r.session;
+  ssh_set_blocking(cn->session, 0);
+  cn->event = ssh_event_new();
+  ssh_event_add_session(cn->event, cn->session);
+  cn->last_rx = cn->last_probe = clock::now();
+  auto* raw = cn.get();
+  cn->watch = loop_->watch(
+      ssh_get_fd(cn->session),
+      [raw] {
+        short ev = POLLIN;
+        if (ssh_get_poll_flags(raw->session) & SSH_WRITE_PENDING) ev |= POLLOUT;
+        return ev;
+      },
+      [this, raw](short revents) {
+        if (revents & (POLLIN | POLLHUP | POLLERR)) raw->last_rx = clock::now();
+        pump(raw);
+      });
+  {
+    std::lock_guard<std::mutex> g{info_mtx_};
+    const char* in = ssh_get_cipher_in(cn->session);
+    const char* out = ssh_get_cipher_out(cn->session);
+    info_.cipher_in = in ? in : "";
+    info_.cipher_out = out ? out : "";
+    ++info_.connections;
+  }
+  conns_.push_back(std::move(cn));
+  dispatch();
+}
+
+bool pool::alive(conn* c) const {
+  return std::any_of(conns_.begin(), conns_.end(),
+                     [c](auto& p) { return p.get() == c; });
+}
+
+conn* pool::conn_of(const chan& c) const {
+  if (c.session == nullptr) return nullptr;
+  for (auto& p : conns_)
+    if (p->session == c.session) return p.get();
+  return nullptr;
+}
+
+void pool::pump(conn* c) {
+  int rc = ssh_event_dopoll(c->event, 0);
+  if (rc == SSH_ERROR || !ssh_is_connected(c->session) ||
+      (ssh_get_status(c->session) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
+    drop_conn(c, fail(failure_kind::lost, std::string{"connection lost: "} +
+                                              ssh_get_error(c->session)));
+    return;
+  }
+  for (auto ch : std::vector<chan_ptr>(c->chans)) {
+    step(*this, ch);
+    if (!alive(c)) return;
+  }
+}
+
+void pool::pump_chan(const chan_ptr& c) {
+  conn* cn = conn_of(*c);
+  if (cn == nullptr) return;
+  step(*this, c);
+  // Writes may have left output in libssh's buffer; push it now.
+  if (alive(cn) && (ssh_get_poll_flags(cn->session) & SSH_WRITE_PENDING))
+    ssh_blocking_flush(cn->session, 0);
+}
+
+void pool::drop_conn(conn* c, exit_status why) {
+  for (auto ch : std::vector<chan_ptr>(c->chans)) {
+    if (ch->state <= chan::phase::env) {
+      // Nothing ran yet: another connection may still serve it.
+      rewind(*ch);
+      pending_.push_back(ch);
+    } else {
+      drop_handle(*ch);  // the session is gone; skip the close
+      finish(ch, why);
+    }
+  }
+  c->chans.clear();
+  loop_->unwatch(c->watch);
+  ssh_event_remove_session(c->event, c->session);
+  ssh_event_free(c->event);
+  ssh_disconnect(c->session);
+  ssh_free(c->session);
+  conns_.erase(std::remove_if(conns_.begin(), conns_.end(),
+                              [c](auto& p) { return p.get() == c; }),
+               conns_.end());
+  if (!stopping_) dispatch();
+}
+
+}  // namespace remex::transport::ssh
