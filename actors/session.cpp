@@ -175,14 +175,12 @@ session_actor::behavior_type unchecked(self_ptr self) {
         auto r = open_request(self, req, listener);
         if (st.waiting.empty()) return r;
         session_actor me = self;
-        st.shipping.check(
-            *st.provider, st.bundle, [me](transport::agent_placement checked) {
-              caf::anon_send(
-                  me, checked_atom::value,
-                  placement_ptr{
-                      std::make_shared<const transport::agent_placement>(
-                          std::move(checked))});
-            });
+        st.shipping.check(st.bundle, [me](transport::agent_placement checked) {
+          caf::anon_send(
+              me, checked_atom::value,
+              placement_ptr{std::make_shared<const transport::agent_placement>(
+                  std::move(checked))});
+        });
         self->become(checking(self));
         return r;
       },
