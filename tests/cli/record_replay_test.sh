@@ -1,18 +1,25 @@
 #!/usr/bin/env bash
-# `remex run --record` and `remex replay` on the local backend, agent and
-# plain (ssh) modes: byte-exact output, exit code, file mode, a recording cut
-# short, pacing.
+# `remex run --record` and `remex replay`, agent and plain (ssh) backends, on
+# this machine (WHERE local, the default) or on the sshd fixture (WHERE ssh):
+# byte-exact output, exit code, header, file mode, a recording cut short,
+# pacing.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
-remex=${1:?usage: record_replay_test.sh PATH/TO/remex}
+remex=${1:?usage: record_replay_test.sh PATH/TO/remex [local|ssh]}
+where=${2:-local}
 . "$here/lib.sh"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
+target=()
+host="this machine"
+if [ "$where" = ssh ]; then
+  start_fixture "$tmp"
+  target=(-H "$FIXTURE_USER@$FIXTURE_HOST:$FIXTURE_PORT" -i "$FIXTURE_KEY"
+    --known-hosts "$FIXTURE_KNOWN_HOSTS")
+  host="$FIXTURE_USER@$FIXTURE_HOST:$FIXTURE_PORT"
+fi
 
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
-head -c 5242880 /dev/urandom >"$tmp/out.bin"
-head -c 5242881 /dev/urandom >"$tmp/err.bin"
 
 for backend in agent ssh; do
   t="$backend:"
@@ -20,12 +27,13 @@ for backend in agent ssh; do
   # A wider mode on an existing file is narrowed: it holds the output.
   : >"$rec"
   chmod 644 "$rec"
-  "$remex" run -b "$backend" --record "$rec" -n -- sh -c \
-    'cat "$1"; cat "$2" >&2; exit 7' sh "$tmp/out.bin" "$tmp/err.bin" \
-    >"$tmp/run.out" 2>"$tmp/run.err"
+  # 5 MB of random bytes on each of stdout and stderr.
+  "$remex" run "${target[@]}" -b "$backend" --record "$rec" -n -- sh -c \
+    'head -c 5242880 /dev/urandom; head -c 5242881 /dev/urandom >&2; exit 7' \
+    >"$tmp/out.bin" 2>"$tmp/err.bin"
   expect_eq "$t run exits with the command's code" 7 $?
-  cmp -s "$tmp/out.bin" "$tmp/run.out" && pass "$t run stdout" ||
-    fail "$t run stdout differs"
+  expect_eq "$t run stdout size" 5242880 "$(stat -c %s "$tmp/out.bin")"
+  expect_eq "$t run stderr size" 5242881 "$(stat -c %s "$tmp/err.bin")"
   expect_eq "$t recording is mode 600" 600 "$(stat -c %a "$rec")"
 
   "$remex" replay "$rec" >"$tmp/rep.out" 2>"$tmp/rep.err"
@@ -39,9 +47,9 @@ for backend in agent ssh; do
   expect_eq "$t --info exits 0" 0 $?
   line=$(grep -E '^0 ' <<<"$info")
   expect_eq "$t --info: seq 0 exit 7" "0 7" "$(awk '{print $1, $2}' <<<"$line")"
-  expect_contains "$t --info: argv" "sh -c 'cat \"\$1\"; cat \"\$2\" >&2; exit 7'" "$line"
+  expect_contains "$t --info: argv" "sh -c 'head -c 5242880 /dev/urandom;" "$line"
   expect_contains "$t --info: duration" "s " "$(awk '{print $3" "}' <<<"$line")"
-  expect_contains "$t --info: backend" "backend $backend" "$info"
+  expect_contains "$t --info: backend and host" "backend $backend on $host" "$info"
 
   # Cut a third of the way in: what was recorded before the cut plays, exit
   # 0, and one line at the end says the recording was cut.
@@ -62,7 +70,7 @@ for backend in agent ssh; do
     fail "$t cut recording: stderr is not a prefix then the warning"
 
   # Pacing: one second between two outputs.
-  "$remex" run -b "$backend" --record "$tmp/slow.rec" -n -- sh -c \
+  "$remex" run "${target[@]}" -b "$backend" --record "$tmp/slow.rec" -n -- sh -c \
     'printf a; sleep 1; printf b >&2; printf c' >/dev/null 2>&1
   start=$(now_ms)
   out=$("$remex" replay --timing "$tmp/slow.rec" 2>"$tmp/slow.err")
