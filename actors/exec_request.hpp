@@ -39,6 +39,7 @@ struct exec_request {
   std::vector<std::uint32_t> fds;  // extra fds bridged both ways (3 and up)
   std::uint64_t timeout_ms = 0;    // 0: no deadline
   connect_options connect;
+  std::string record;  // --record FILE (absolute); "" = not recorded
 
   // The host as messages name it.
   std::string host_label() const { return target.empty() ? "local" : target; }
@@ -47,7 +48,8 @@ struct exec_request {
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, exec_request& x) {
   return f(caf::meta::type_name("remex.exec_request"), x.target, x.backend,
-           x.path, x.argv, x.env, x.cwd, x.fds, x.timeout_ms, x.connect);
+           x.path, x.argv, x.env, x.cwd, x.fds, x.timeout_ms, x.connect,
+           x.record);
 }
 
 }  // namespace remex::actors

@@ -9,8 +9,10 @@
 #include <caf/typed_response_promise.hpp>
 #include <vector>
 
+#include "actors/log.hpp"
 #include "protocol/frame.hpp"
 #include "transport/agent_channel.hpp"
+#include "transport/recording_sink.hpp"
 #include "transport/shell_command.hpp"
 
 namespace remex::actors {
@@ -66,13 +68,43 @@ transport::agent_bundle local_bundle(const std::string& dir) {
   return b;
 }
 
+// The recording req asks for, or null (not asked, or the file cannot be
+// created: logged, and the command runs unrecorded; the CLI has already
+// created it once, so this is rare).
+std::shared_ptr<transport::recording_sink> open_recording(
+    const exec_request& req, const std::string& agent_path) {
+  if (req.record.empty()) return nullptr;
+  transport::recording_context ctx;
+  ctx.backend_type = req.backend == backend_kind::ssh ? "ssh" : "agent";
+  ctx.agent_path = agent_path;
+  // The target as the requester wrote it: [user@]host[:port] or an alias.
+  if (auto at = req.target.rfind('@'); at != std::string::npos) {
+    ctx.ssh_user = req.target.substr(0, at);
+    ctx.ssh_addr = req.target.substr(at + 1);
+  } else {
+    ctx.ssh_addr = req.target;
+  }
+  std::string error;
+  auto sink = transport::recording_sink::create(req.record, ctx, error);
+  if (!sink) log_actors()->error("{}", error);
+  return sink;
+}
+
 channel_ptr open_now(self_ptr self, const exec_request& req,
                      listener_ptr listener) {
   auto& st = self->state;
   auto cmd = to_command(req);
-  if (req.backend == backend_kind::ssh)
-    return transport::open_sh_script(
-        *st.provider, transport::ssh_command_script(cmd), std::move(listener));
+  if (req.backend == backend_kind::ssh) {
+    auto open = [&](listener_ptr l) {
+      return transport::open_sh_script(
+          *st.provider, transport::ssh_command_script(cmd), std::move(l));
+    };
+    if (auto rec = open_recording(req, ""))
+      return transport::open_recorded_plain(
+          std::move(rec), {cmd.path, cmd.argv, cmd.env, cmd.cwd, cmd.fds},
+          std::move(listener), open);
+    return open(std::move(listener));
+  }
   std::string program = st.agent.local_dir + "/remex-agent";
   if (st.ship_agent) {
     if (!st.placement->ok) {
@@ -82,9 +114,10 @@ channel_ptr open_now(self_ptr self, const exec_request& req,
     // Relative to the login directory, where sshd starts the command.
     program = st.placement->program;
   }
+  auto rec = open_recording(req, program);
   return transport::start_agent_exec(
       *st.provider, transport::shell_quote(program), protocol::agent_config{},
-      cmd, std::move(listener));
+      cmd, std::move(listener), std::move(rec));
 }
 
 void placer(caf::blocking_actor*, session_actor session,

@@ -24,8 +24,9 @@ class agent_channel : public exec_channel,
                       public std::enable_shared_from_this<agent_channel> {
  public:
   // hello: the config and exec frames, the first bytes the agent gets.
-  agent_channel(std::shared_ptr<channel_listener> l, std::string hello)
-      : listener_(std::move(l)) {
+  agent_channel(std::shared_ptr<channel_listener> l, std::string hello,
+                std::shared_ptr<recording_sink> rec)
+      : listener_(std::move(l)), rec_(std::move(rec)) {
     send_frame(std::move(hello), 0, 0);
   }
 
@@ -53,15 +54,22 @@ class agent_channel : public exec_channel,
       std::string f;
       protocol::encode_data_head(s, n, f);
       f.append(bytes, off, n);
+      if (rec_)
+        rec_->record_frame(protocol::frame_dir::sent,
+                           protocol::make_data(s, bytes.substr(off, n)));
       off += n;
       send_frame(std::move(f), s, n);
     } while (off < bytes.size());
   }
   void close_stream(std::uint32_t s) override {
-    send_frame(protocol::encode(protocol::make_eof(s)), s, 0);
+    auto f = protocol::make_eof(s);
+    record(protocol::frame_dir::sent, f);
+    send_frame(protocol::encode(f), s, 0);
   }
   void signal(int signo) override {
-    send_frame(protocol::encode(protocol::make_signal(signo)), 0, 0);
+    auto f = protocol::make_signal(signo);
+    record(protocol::frame_dir::sent, f);
+    send_frame(protocol::encode(f), 0, 0);
   }
   void consumed(std::uint32_t, std::size_t n) override {
     std::size_t credit = 0;
@@ -203,7 +211,22 @@ class agent_channel : public exec_channel,
     return c;
   }
 
+  void record(protocol::frame_dir dir, const frame& f) {
+    if (rec_) rec_->record_frame(dir, f);
+  }
+
+  // A recording that stopped is said once; the command goes on. (The I/O
+  // thread only: the listener's calls come from there.)
+  void say_recording_error() {
+    if (!rec_) return;
+    if (auto e = rec_->take_error(); !e.empty()) listener_->on_log(8, e);
+  }
+
   void handle(frame& f) {
+    if (rec_) {
+      rec_->record_frame(protocol::frame_dir::received, f);
+      say_recording_error();
+    }
     if (exited_) return;  // `exit` is terminal
     switch (f.t) {
       case frame_type::data: {
@@ -253,10 +276,16 @@ class agent_channel : public exec_channel,
   void report(exit_status st) {
     if (exited_) return;
     exited_ = true;
+    // Everything is on disk before anyone learns the command ended.
+    if (rec_) {
+      rec_->command_ended(st.exit_code());
+      say_recording_error();
+    }
     listener_->on_exit(std::move(st));
   }
 
   std::shared_ptr<channel_listener> listener_;
+  std::shared_ptr<recording_sink> rec_;  // null: not recorded
   std::mutex mtx_;
   std::shared_ptr<exec_channel> raw_;
   bool raw_done_ = false;
@@ -298,20 +327,24 @@ class raw_listener : public channel_listener {
 std::shared_ptr<exec_channel> start_agent_exec(
     session_provider& provider, const std::string& agent_command_line,
     const protocol::agent_config& cfg, const command& cmd,
-    std::shared_ptr<channel_listener> listener) {
+    std::shared_ptr<channel_listener> listener,
+    std::shared_ptr<recording_sink> recording) {
   std::string hello;
+  frame x;
+  x.t = frame_type::exec;
+  x.x = protocol::exec_msg{cmd.path, cmd.argv, cmd.env, cmd.cwd, cmd.fds};
+  if (recording) recording->command_started(*x.x);
   if (!cfg.env_keep.empty() || !cfg.env_remove.empty()) {
     frame c;
     c.t = frame_type::config;
     c.cfg = cfg;
     protocol::encode(c, hello);
+    if (recording) recording->record_frame(protocol::frame_dir::sent, c);
   }
-  frame x;
-  x.t = frame_type::exec;
-  x.x = protocol::exec_msg{cmd.path, cmd.argv, cmd.env, cmd.cwd, cmd.fds};
   protocol::encode(x, hello);
-  auto ch =
-      std::make_shared<agent_channel>(std::move(listener), std::move(hello));
+  if (recording) recording->record_frame(protocol::frame_dir::sent, x);
+  auto ch = std::make_shared<agent_channel>(
+      std::move(listener), std::move(hello), std::move(recording));
   provider.open_exec(agent_command_line, {},
                      std::make_shared<raw_listener>(ch));
   return ch;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/remex/replay_command.hpp"
 #include "tools/remex/run_command.hpp"
 #include "tools/remex/run_options.hpp"
 
@@ -16,7 +17,8 @@ namespace {
 const char* usage =
     "usage: remex COMMAND [ARGS...]\n"
     "  run     run one command on a host (or this machine), like ssh host cmd\n"
-    "see 'remex run --help'\n";
+    "  replay  print what a recorded command printed (run --record FILE)\n"
+    "see 'remex run --help', 'remex replay --help'\n";
 
 // A closed stdin, stdout or stderr would be reused by the next open() (a
 // socket, a pipe), and then remex would read or write the wrong thing. Like
@@ -49,6 +51,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     return remex::cli::run_command(args);
+  }
+  if (sub == "replay") {
+    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+      std::fputs(remex::cli::replay_usage, stdout);
+      return 0;
+    }
+    return remex::cli::replay_command(args);
   }
   std::fprintf(stderr, "remex: unknown command '%s'\n%s", sub.c_str(), usage);
   return 255;

@@ -97,6 +97,23 @@ std::string config_problem(const std::string& file) {
   return {};
 }
 
+// Creates the --record file (mode 0600: it will hold everything the command
+// prints) so that a path that cannot be written is refused before anything
+// runs, and makes the path absolute for whoever writes it. Empty when fine,
+// else why not.
+std::string prepare_recording(std::string& path) {
+  if (path[0] != '/') {
+    char cwd[PATH_MAX];
+    if (!::getcwd(cwd, sizeof cwd))
+      return "cannot record to " + path + ": " + std::strerror(errno);
+    path = std::string(cwd) + "/" + path;
+  }
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return "cannot record to " + path + ": " + std::strerror(errno);
+  ::close(fd);
+  return {};
+}
+
 void report_failure(const exec_request& req, const outcome& o) {
   auto host = req.host_label();
   std::string line = o.message;
@@ -126,6 +143,11 @@ int run_command(const std::vector<std::string>& args) {
     }
   if (!req.connect.ssh_config.empty())
     if (auto why = config_problem(req.connect.ssh_config); !why.empty()) {
+      std::fprintf(stderr, "remex: %s\n", why.c_str());
+      return 255;
+    }
+  if (!req.record.empty())
+    if (auto why = prepare_recording(req.record); !why.empty()) {
       std::fprintf(stderr, "remex: %s\n", why.c_str());
       return 255;
     }

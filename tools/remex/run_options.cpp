@@ -21,6 +21,9 @@ const char* run_usage =
     "  -i, --identity FILE        -F, --ssh-config FILE   --known-hosts FILE\n"
     "      --accept-new-host-key  record an unknown host key instead of "
     "refusing\n"
+    "      --record FILE          record the session into FILE (mode 0600) "
+    "for\n"
+    "                             'remex replay'\n"
     "  -v, --log-level LEVEL      trace, debug, info, warn (default), error\n";
 
 namespace {
@@ -44,6 +47,7 @@ const option_spec specs[] = {
     {nullptr, "--known-hosts", true},
     {nullptr, "--accept-new-host-key", false},
     {"-v", "--log-level", true},
+    {nullptr, "--record", true},
 };
 
 bool parse_uint(const std::string& s, unsigned long long& out) {
@@ -105,6 +109,9 @@ std::string apply(run_options& o, const std::string& name,
     r.connect.known_hosts = value;
   } else if (name == "--accept-new-host-key") {
     r.connect.accept_new_host_key = true;
+  } else if (name == "--record") {
+    if (value.empty()) return "--record wants a FILE";
+    r.record = value;
   } else if (name == "--log-level") {
     static const char* levels[] = {"trace", "debug", "info", "warn", "error"};
     if (std::find(std::begin(levels), std::end(levels), value) ==
