@@ -1,5 +1,7 @@
 #include "transport/shell_command.hpp"
 
+#include <mutex>
+
 namespace remex::transport {
 
 std::string shell_quote(const std::string& s) {
@@ -53,12 +55,29 @@ const std::string bootstrap =
     "nl=${nl%_}; s=; while [ \"$n\" -gt 0 ]; do IFS= read -r l || exit 255; "
     "s=$s$l$nl; n=$((n-1)); done; eval \"$s\"'";
 
-// Hides the payload's bytes from the stdin credit the caller sees.
+// Writes the payload ahead of everything else and hides its bytes from the
+// stdin credit the caller sees.
 class script_listener : public channel_listener {
  public:
-  script_listener(std::shared_ptr<channel_listener> inner, std::size_t hidden)
-      : inner_(std::move(inner)), hidden_(hidden) {}
+  script_listener(std::shared_ptr<channel_listener> inner, std::string payload,
+                  bool with_stdin)
+      : inner_(std::move(inner)),
+        payload_(std::move(payload)),
+        with_stdin_(with_stdin),
+        hidden_(payload_.size()) {}
+  // The script goes out before anything the caller writes or closes,
+  // whether the caller acts on the channel open_exec returned or on the one
+  // on_open hands over (a stdin at EOF at once would otherwise close the
+  // channel's stdin before the script): whichever comes first sends it.
+  void send_payload(exec_channel& ch) {
+    std::lock_guard<std::mutex> guard{mtx_};
+    if (sent_) return;
+    sent_ = true;
+    ch.write(0, std::move(payload_));
+    if (!with_stdin_) ch.close_stream(0);
+  }
   void on_open(std::shared_ptr<exec_channel> ch) override {
+    send_payload(*ch);
     inner_->on_open(std::move(ch));
   }
   void on_data(std::uint32_t s, std::string bytes) override {
@@ -83,6 +102,10 @@ class script_listener : public channel_listener {
 
  private:
   std::shared_ptr<channel_listener> inner_;
+  std::mutex mtx_;
+  bool sent_ = false;
+  std::string payload_;
+  bool with_stdin_;
   std::size_t hidden_;  // the transport's I/O thread only
 };
 
@@ -100,12 +123,11 @@ std::string sh_payload(const std::string& script) {
 
 std::shared_ptr<exec_channel> open_sh_script(
     session_provider& p, const std::string& script,
-    std::shared_ptr<channel_listener> listener) {
-  auto payload = sh_payload(script);
-  auto l =
-      std::make_shared<script_listener>(std::move(listener), payload.size());
-  auto ch = p.open_exec(bootstrap, {}, std::move(l));
-  if (ch) ch->write(0, std::move(payload));
+    std::shared_ptr<channel_listener> listener, bool with_stdin) {
+  auto l = std::make_shared<script_listener>(std::move(listener),
+                                             sh_payload(script), with_stdin);
+  auto ch = p.open_exec(bootstrap, {}, l);
+  if (ch) l->send_payload(*ch);
   return ch;
 }
 

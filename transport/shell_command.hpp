@@ -26,10 +26,11 @@ std::string sh_payload(const std::string& script);
 
 // Runs `script` with /bin/sh on p: the bootstrap line, then the payload
 // written ahead of anything the caller writes. The listener's stdin credit
-// (on_drained of stream 0) counts only the caller's bytes.
+// (on_drained of stream 0) counts only the caller's bytes. Without stdin,
+// the script's stdin ends after the payload.
 std::shared_ptr<exec_channel> open_sh_script(
     session_provider& p, const std::string& script,
-    std::shared_ptr<channel_listener> listener);
+    std::shared_ptr<channel_listener> listener, bool with_stdin = true);
 
 // The plain-ssh backend's script for cmd: `cd DIR && export K=V… && exec
 // PATH ARG…`, plus an orphan guard: a watcher in the command's process

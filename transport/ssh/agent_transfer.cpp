@@ -119,8 +119,8 @@ agent_placement ensure_agent(ssh_session_provider& p, const agent_bundle& b,
   agent_placement out;
   auto failed = [&](const std::string& what) {
     out.ok = false;
-    out.failure = exit_status::failed_with(
-        failure_kind::agent, 255, "remex: " + p.host() + ": agent: " + what);
+    out.failure =
+        exit_status::failed_with(failure_kind::agent, 255, "agent: " + what);
     return out;
   };
   if (b.files.empty()) return failed("empty agent bundle");
@@ -207,11 +207,11 @@ void check_agent(session_provider& p, const agent_bundle& b,
     return;
   }
   auto script = verify_line(where.directory, read.digests);
-  auto ch = open_sh_script(
+  open_sh_script(
       p, script,
       std::make_shared<check_listener>(
-          memo, std::move(where), std::move(read.digests), std::move(done)));
-  if (ch) ch->close_stream(0);
+          memo, std::move(where), std::move(read.digests), std::move(done)),
+      false);
 }
 
 }  // namespace remex::transport
