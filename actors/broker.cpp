@@ -98,9 +98,9 @@ broker_impl_actor::behavior_type broker(self_ptr self,
       if (ex.supervisor == dm.source &&
           ex.info.state == execution_info::running) {
         complete(self, id,
-                 outcome::make_failed(transport::failure_kind::lost, 255,
-                                      ex.info.host + ": supervisor failed: " +
-                                          self->system().render(dm.reason)));
+                 outcome::make_failed(
+                     transport::failure_kind::lost, 255,
+                     "supervisor failed: " + self->system().render(dm.reason)));
         break;
       }
   });
@@ -121,7 +121,7 @@ broker_impl_actor::behavior_type broker(self_ptr self,
         if (auto problem = request_problem(req); !problem.empty()) {
           complete(self, id,
                    outcome::make_failed(transport::failure_kind::request, 255,
-                                        req.host_label() + ": " + problem));
+                                        problem));
           return rp;
         }
         auto session = session_for(self, req);

@@ -23,7 +23,7 @@ struct outcome {
   bool core_dumped = false;
   bool cleanup_done = false;
   transport::failure_kind failure = transport::failure_kind::none;
-  std::string message;  // one line: what and where
+  std::string message;  // one line: what went wrong (the CLI says where)
 
   static outcome from(const transport::exit_status& st);
   static outcome make_failed(transport::failure_kind failure, std::int32_t code,

@@ -55,7 +55,7 @@ CAF_TEST(changed host key is refused and named) {
   CAF_CHECK(col->status.failure == failure_kind::host_key);
   CAF_CHECK_EQUAL(col->status.exit_code(), 255);
   CAF_MESSAGE(col->status.message);
-  CAF_CHECK(contains(col->status.message, sshd.target()));
+  // The reason only (the CLI says which host): the known_hosts line.
   CAF_CHECK(contains(col->status.message, kh + ":1"));
   CAF_CHECK_EQUAL(col->stream(1), "");
 }
@@ -98,9 +98,7 @@ CAF_TEST(wrong key fails authentication clearly) {
   CAF_REQUIRE(col->wait_exit(20s));
   CAF_CHECK(col->status.failure == failure_kind::auth);
   CAF_CHECK_EQUAL(col->status.exit_code(), 255);
-  CAF_CHECK_EQUAL(col->status.message, "remex: " + sshd.target() +
-                                           ": authentication failed "
-                                           "(publickey)");
+  CAF_CHECK_EQUAL(col->status.message, "authentication failed (publickey)");
 }
 
 CAF_TEST(sshd stopped mid stream fails with 255 and no hang) {

@@ -115,12 +115,10 @@ std::string prepare_recording(std::string& path) {
 }
 
 void report_failure(const exec_request& req, const outcome& o) {
-  auto host = req.host_label();
-  std::string line = o.message;
-  // Transport messages may already carry the "remex: HOST: " prefix.
-  if (line.rfind("remex: ", 0) == 0) line.erase(0, 7);
-  if (line.rfind(host + ":", 0) != 0) line = host + ": " + line;
-  std::fprintf(stderr, "remex: %s\n", line.c_str());
+  // The one place a failure is worded for the user: transports and actors
+  // carry only the reason.
+  std::fprintf(stderr, "remex: %s: %s\n", req.host_label().c_str(),
+               o.message.c_str());
 }
 
 }  // namespace

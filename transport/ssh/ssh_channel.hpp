@@ -75,7 +75,7 @@ class chan_owner {
   virtual ~chan_owner() = default;
   // Runs f on the I/O thread.
   virtual void post(std::function<void()> f) = 0;
-  // A failure as users read it: "remex: HOST: what".
+  // A failure: its kind and the reason only (the CLI says where).
   virtual exit_status fail(failure_kind k, const std::string& what) const = 0;
   // The server refused to open c's channel (c->handle is still allocated).
   virtual void open_failed(const chan_ptr& c) = 0;

@@ -26,9 +26,10 @@ namespace remex::transport {
 
 namespace {
 
-exit_status fail(failure_kind k, const std::string& display,
-                 const std::string& what) {
-  return exit_status::failed_with(k, 255, "remex: " + display + ": " + what);
+// The reason only: whoever shows it to a user says where (the CLI writes
+// "remex: HOST: reason").
+exit_status fail(failure_kind k, const std::string& what) {
+  return exit_status::failed_with(k, 255, what);
 }
 
 std::mutex notice_mtx;
@@ -270,11 +271,11 @@ void tune_socket(int fd, const ssh_options& opts) {
 }
 
 bool authenticate(ssh_session s, const ssh_options& opts,
-                  const std::string& display, exit_status& failure) {
+                  exit_status& failure) {
   int rc = ssh_userauth_none(s, nullptr);
   if (rc == SSH_AUTH_SUCCESS) return true;
   if (rc == SSH_AUTH_ERROR) {
-    failure = fail(failure_kind::lost, display,
+    failure = fail(failure_kind::lost,
                    std::string{"authentication: "} + ssh_get_error(s));
     return false;
   }
@@ -294,8 +295,7 @@ bool authenticate(ssh_session s, const ssh_options& opts,
   if (opts.identity_files.empty() &&
       ssh_userauth_publickey_auto(s, nullptr, nullptr) == SSH_AUTH_SUCCESS)
     return true;
-  failure =
-      fail(failure_kind::auth, display, "authentication failed (publickey)");
+  failure = fail(failure_kind::auth, "authentication failed (publickey)");
   return false;
 }
 
@@ -320,9 +320,9 @@ bool check_host_key(ssh_session s, const ssh_options& opts,
       std::string where = file;
       if (int line = known_hosts_line(file, host, port))
         where += ":" + std::to_string(line);
-      failure = fail(
-          failure_kind::host_key, display,
-          "host key changed (known key in " + where + "); refusing to connect");
+      failure =
+          fail(failure_kind::host_key, "host key changed (known key in " +
+                                           where + "); refusing to connect");
       return false;
     }
     case SSH_KNOWN_HOSTS_NOT_FOUND:
@@ -336,19 +336,19 @@ bool check_host_key(ssh_session s, const ssh_options& opts,
               " to " + file);
           return true;
         }
-        failure = fail(
-            failure_kind::host_key, display,
-            "cannot record the host key in " + file + ": " + ssh_get_error(s));
+        failure =
+            fail(failure_kind::host_key, "cannot record the host key in " +
+                                             file + ": " + ssh_get_error(s));
         return false;
       }
       failure =
-          fail(failure_kind::host_key, display,
+          fail(failure_kind::host_key,
                "unknown host key (not in " + file + "); refusing to connect");
       return false;
     case SSH_KNOWN_HOSTS_ERROR:
       break;
   }
-  failure = fail(failure_kind::host_key, display,
+  failure = fail(failure_kind::host_key,
                  std::string{"cannot check the host key: "} + ssh_get_error(s));
   return false;
 }
@@ -363,7 +363,7 @@ connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
   connect_result out;
   ssh_session s = ssh_new();
   if (s == nullptr) {
-    out.failure = fail(failure_kind::connect, display, "out of memory");
+    out.failure = fail(failure_kind::connect, "out of memory");
     return out;
   }
   auto bad = [&](exit_status st) {
@@ -373,9 +373,8 @@ connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
     return out;
   };
   if (ssh_options_set(s, SSH_OPTIONS_HOST, target.host.c_str()) != SSH_OK)
-    return bad(
-        fail(failure_kind::connect, display,
-             "invalid host name '" + target.host + "': " + ssh_get_error(s)));
+    return bad(fail(failure_kind::connect, "invalid host name '" + target.host +
+                                               "': " + ssh_get_error(s)));
   // libssh skips a config file it cannot open, silently: a named one must
   // be readable.
   if (!opts.ssh_config.empty()) {
@@ -384,9 +383,8 @@ connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
     if (fd < 0 || ::read(fd, &c, 1) < 0) {
       std::string why = std::strerror(errno);
       if (fd >= 0) ::close(fd);
-      return bad(
-          fail(failure_kind::connect, display,
-               "cannot read ssh config " + opts.ssh_config + ": " + why));
+      return bad(fail(failure_kind::connect, "cannot read ssh config " +
+                                                 opts.ssh_config + ": " + why));
     }
     ::close(fd);
   }
@@ -394,7 +392,7 @@ connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
   if (ssh_options_parse_config(
           s, opts.ssh_config.empty() ? nullptr : opts.ssh_config.c_str()) !=
       SSH_OK)
-    return bad(fail(failure_kind::connect, display,
+    return bad(fail(failure_kind::connect,
                     "cannot use ssh config " +
                         (opts.ssh_config.empty() ? std::string{"~/.ssh/config"}
                                                  : opts.ssh_config) +
@@ -432,12 +430,12 @@ connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
     ssh_options_set(s, SSH_OPTIONS_ADD_IDENTITY, f.c_str());
 
   if (ssh_connect(s) != SSH_OK)
-    return bad(fail(failure_kind::connect, display,
+    return bad(fail(failure_kind::connect,
                     std::string{"cannot connect: "} + ssh_get_error(s)));
   tune_socket(ssh_get_fd(s), opts);
   exit_status st;
   if (!check_host_key(s, key_opts, display, st)) return bad(std::move(st));
-  if (!authenticate(s, opts, display, st)) return bad(std::move(st));
+  if (!authenticate(s, opts, st)) return bad(std::move(st));
   out.session = s;
   return out;
 }

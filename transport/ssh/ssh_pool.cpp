@@ -69,7 +69,7 @@ void pool::post(std::function<void()> f) {
 }
 
 exit_status pool::fail(failure_kind k, const std::string& what) const {
-  return exit_status::failed_with(k, 255, "remex: " + display_ + ": " + what);
+  return exit_status::failed_with(k, 255, what);
 }
 
 void pool::submit(chan_ptr c) {
