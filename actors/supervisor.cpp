@@ -26,6 +26,7 @@ struct supervisor_state {
   supervisor_settings settings;
   channel_ptr ch;  // from the session's answer or the relay, whichever first
   bool terminated = false;  // ch->terminate() sent
+  bool killed = false;      // ch->kill() sent
   std::map<std::uint32_t, output_pump_actor> outputs;
   std::map<std::uint32_t, input_pump_actor> inputs;
   signal_forwarder_actor forwarder;
@@ -92,6 +93,18 @@ void stop(self_ptr self, outcome why) {
     finish(self);
     return;
   }
+  self->delayed_send(self, st.settings.terminate_grace, deadline_atom::value);
+}
+
+// The next rung of the ladder once a stop is under way: kill, then report.
+void escalate(self_ptr self) {
+  auto& st = self->state;
+  if (st.killed || !st.ch) {
+    finish(self);  // the kill grace ran out too
+    return;
+  }
+  st.killed = true;
+  st.ch->kill();
   self->delayed_send(self, st.settings.kill_grace, deadline_atom::value);
 }
 
@@ -174,10 +187,9 @@ void start(self_ptr self, session_actor session) {
               return;
             }
             // No channel, so no remote process: report at once.
-            fail_early(self, outcome::make_failed(
-                                 transport::failure_kind::connect, 255,
-                                 st.req.host_label() + ": " +
-                                     self->system().render(err)));
+            fail_early(self,
+                       outcome::make_failed(transport::failure_kind::connect,
+                                            255, self->system().render(err)));
           });
   if (st.requester) self->monitor(st.requester);
   if (st.req.timeout_ms > 0)
@@ -211,8 +223,7 @@ supervisor_impl_actor::behavior_type supervisor(
     if (dm.reason && dm.reason != caf::exit_reason::user_shutdown &&
         !st.finished)
       stop(self, outcome::make_failed(transport::failure_kind::lost, 255,
-                                      st.req.host_label() +
-                                          ": an execution actor failed: " +
+                                      "an execution actor failed: " +
                                           self->system().render(dm.reason)));
     maybe_finish(self);
   });
@@ -225,10 +236,9 @@ supervisor_impl_actor::behavior_type supervisor(
       [self](cancel_atom, std::uint32_t s, const std::string& why) {
         // The requester can no longer take stream s: nothing the command
         // writes can reach anyone, so stop it.
-        stop(self, outcome::make_failed(transport::failure_kind::output, 255,
-                                        self->state.req.host_label() +
-                                            ": cannot deliver " +
-                                            stream_name(s) + ": " + why));
+        stop(self, outcome::make_failed(
+                       transport::failure_kind::output, 255,
+                       "cannot deliver " + stream_name(s) + ": " + why));
       },
       [self](opened_atom, channel_ptr& ch) {
         channel_known(self, std::move(ch));
@@ -251,7 +261,7 @@ supervisor_impl_actor::behavior_type supervisor(
       [self](deadline_atom) {
         auto& st = self->state;
         if (st.stop_reason)
-          finish(self);  // the kill grace ran out
+          escalate(self);
         else if (!st.result)
           stop(self, outcome::of(outcome::timed_out));
       },

@@ -41,11 +41,15 @@ using supervisor_impl_actor = supervisor_actor::extend<
 using report_actor =
     caf::typed_actor<caf::reacts_to<done_atom, std::uint64_t, outcome>>;
 
+// The kill ladder of an execution, in one place. Stopping asks the transport
+// to terminate (the far side sends TERM, then KILL after its own 2 s); if
+// that is not confirmed within terminate_grace — longer on purpose, so a
+// working far side always finishes first — the channel is killed outright
+// (the agent's guard still kills the group); after kill_grace more the
+// outcome is reported without confirmation.
 struct supervisor_settings {
-  // How long to wait for the transport to confirm the remote process group is
-  // gone after a kill, before reporting without that confirmation. Longer
-  // than the transports' own ladders (TERM, 2 s, KILL) on purpose.
-  std::chrono::milliseconds kill_grace{5000};
+  std::chrono::milliseconds terminate_grace{3000};
+  std::chrono::milliseconds kill_grace{2000};
 };
 
 // report_to receives (done_atom, id, outcome) exactly once, then the

@@ -4,7 +4,6 @@
 #include <deque>
 #include <map>
 #include <mutex>
-#include <thread>
 
 #include "protocol/codec.hpp"
 #include "protocol/limits.hpp"
@@ -15,10 +14,6 @@ namespace {
 
 using protocol::frame;
 using protocol::frame_type;
-
-// How long the agent gets to kill its command and exit after terminate()
-// before the raw channel (and with it the agent) is terminated.
-constexpr std::chrono::seconds agent_exit_grace{5};
 
 class agent_channel : public exec_channel,
                       public std::enable_shared_from_this<agent_channel> {
@@ -34,16 +29,18 @@ class agent_channel : public exec_channel,
   // so far, and the listener its channel, before any data.
   void raw_open(std::shared_ptr<exec_channel> raw) {
     std::string early;
-    bool kill = false;
+    bool stop = false, kill_now = false;
     {
       std::lock_guard<std::mutex> guard{mtx_};
       raw_ = raw;
       early.swap(unsent_);
-      kill = terminate_requested_;
+      stop = terminate_requested_;
+      kill_now = kill_requested_;
     }
     raw->write(0, std::move(early));
     listener_->on_open(shared_from_this());
-    if (kill) terminate();
+    if (stop) terminate();
+    if (kill_now) kill();
   }
 
   // exec_channel: the requester side.
@@ -83,9 +80,8 @@ class agent_channel : public exec_channel,
     if (raw && credit > 0) raw->consumed(1, credit);
   }
   // Closing the agent's stdin is the agent's signal to kill the command's
-  // process group and exit; killing the agent instead would orphan it.
-  // An agent that does not end within a grace (hung, or stopped) is
-  // terminated with its raw channel; the timer thread holds no ownership.
+  // process group (TERM, then KILL) and exit; killing the agent instead
+  // would orphan it.
   void terminate() override {
     std::shared_ptr<exec_channel> raw;
     {
@@ -93,13 +89,18 @@ class agent_channel : public exec_channel,
       raw = raw_;
       if (!raw) terminate_requested_ = !raw_done_;
     }
-    if (!raw) return;
-    raw->close_stream(0);
-    std::weak_ptr<exec_channel> weak_raw = raw;
-    std::thread([weak_raw] {
-      std::this_thread::sleep_for(agent_exit_grace);
-      if (auto r = weak_raw.lock()) r->terminate();
-    }).detach();
+    if (raw) raw->close_stream(0);
+  }
+  // An agent that did not end after terminate() (hung, or stopped) goes
+  // with its raw channel; its guard process still kills the group.
+  void kill() override {
+    std::shared_ptr<exec_channel> raw;
+    {
+      std::lock_guard<std::mutex> guard{mtx_};
+      raw = raw_;
+      if (!raw) kill_requested_ = !raw_done_;
+    }
+    if (raw) raw->kill();
   }
 
   // The raw channel's events (its I/O thread).
@@ -291,6 +292,7 @@ class agent_channel : public exec_channel,
   bool raw_done_ = false;
   std::string unsent_;  // frames for the agent before the raw channel opened
   bool terminate_requested_ = false;  // before the raw channel opened
+  bool kill_requested_ = false;       // likewise
   std::deque<sent_frame> sent_;
   std::size_t drained_raw_ = 0;
   std::size_t outstanding_ = 0;  // payload delivered, not yet consumed

@@ -92,8 +92,15 @@ class exec_channel {
   virtual void signal(int signo) = 0;
   // The listener consumed n bytes of stream s: the transport may read more.
   virtual void consumed(std::uint32_t s, std::size_t n) = 0;
-  // Kills the remote process group and releases the channel; on_exit follows.
+  // Ends the remote process group the backend's polite way (TERM, then KILL
+  // after the far side's own short grace) and releases the channel; on_exit
+  // follows.
   virtual void terminate() = 0;
+  // Gives up at once: SIGKILL to the group where the backend can reach it,
+  // and the channel (and with it an agent that does not answer) is dropped;
+  // on_exit follows. The supervisor calls it when terminate() was not
+  // confirmed in time.
+  virtual void kill() = 0;
 };
 
 }  // namespace remex::transport

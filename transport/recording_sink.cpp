@@ -243,6 +243,9 @@ class plain_recorder : public exec_channel,
   void terminate() override {
     if (auto ch = inner()) ch->terminate();
   }
+  void kill() override {
+    if (auto ch = inner()) ch->kill();
+  }
 
   // channel_listener (the channel's I/O thread)
   void on_open(std::shared_ptr<exec_channel> ch) override {

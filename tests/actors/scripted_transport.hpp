@@ -19,6 +19,7 @@ struct scripted_channel : transport::exec_channel {
   std::vector<int> signals;
   std::map<std::uint32_t, std::size_t> credit;
   int terminated = 0;
+  int killed = 0;
 
   void write(std::uint32_t s, std::string bytes) override {
     written[s] += bytes;
@@ -27,6 +28,7 @@ struct scripted_channel : transport::exec_channel {
   void signal(int signo) override { signals.push_back(signo); }
   void consumed(std::uint32_t s, std::size_t n) override { credit[s] += n; }
   void terminate() override { ++terminated; }
+  void kill() override { ++killed; }
 };
 
 struct scripted_provider : transport::session_provider {

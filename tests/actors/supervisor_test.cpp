@@ -95,7 +95,8 @@ struct fixture : test_coordinator_fixture<config> {
   fixture() {
     broker_settings settings;
     settings.make_provider = [p = provider](const exec_request&) { return p; };
-    settings.supervision.kill_grace = std::chrono::seconds(5);
+    settings.supervision.terminate_grace = std::chrono::seconds(3);
+    settings.supervision.kill_grace = std::chrono::seconds(2);
     broker = spawn_broker(sys, settings);
     source = sys.spawn(capturing_source, std::uint64_t{0});
     signals = sys.spawn(capturing_signals, signal_actor{});
@@ -250,12 +251,18 @@ CAF_TEST(deadline kills the remote group and reports timed out) {
   CAF_CHECK_LESS_OR_EQUAL(sys.registry().running(), baseline + 2);
 }
 
-CAF_TEST(deadline without confirmation still answers after the grace) {
+CAF_TEST(deadline without confirmation climbs the kill ladder) {
   start(make_request(2000), make_endpoints());
-  trigger_timeout();  // the deadline
+  trigger_timeout();  // the deadline: terminate
   consume_messages();
+  CAF_CHECK_EQUAL(provider->channel->terminated, 1);
+  CAF_CHECK_EQUAL(provider->channel->killed, 0);
   CAF_CHECK(replies().empty());
-  trigger_timeout();  // the kill grace
+  trigger_timeout();  // the terminate grace: kill outright
+  consume_messages();
+  CAF_CHECK_EQUAL(provider->channel->killed, 1);
+  CAF_CHECK(replies().empty());
+  trigger_timeout();  // the kill grace: report without confirmation
   consume_messages();
   auto rs = replies();
   CAF_REQUIRE_EQUAL(rs.size(), 1u);

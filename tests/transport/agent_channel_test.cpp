@@ -124,14 +124,18 @@ CAF_TEST(agent killed mid run fails with 255) {
   CAF_MESSAGE("message: " << r->status.message);
 }
 
-CAF_TEST(terminate ends a hung agent after a grace) {
+// The supervisor's ladder: terminate (the agent ends the group), then kill
+// when that is not confirmed.
+CAF_TEST(kill ends a hung agent that terminate could not) {
   auto r = start(sh("echo $PPID; sleep 20"));
   CAF_REQUIRE(r->wait_output(1, "\n"));
   int agent = std::stoi(r->stream(1));
   CAF_REQUIRE(agent > 1);
   ::kill(agent, SIGSTOP);  // it cannot react to its stdin closing
   r->channel->terminate();
-  CAF_REQUIRE(r->wait_exit(20s));
+  CAF_CHECK(!r->wait_exit(1s));
+  r->channel->kill();
+  CAF_REQUIRE(r->wait_exit(10s));
   CAF_CHECK(r->status.kind == kind::failed);
   CAF_CHECK_EQUAL(r->status.exit_code(), 255);
   ::kill(agent, SIGKILL);

@@ -403,4 +403,17 @@ void local_channel::terminate() {
   });
 }
 
+void local_channel::kill() {
+  auto self = shared_from_this();
+  loop_->post([self] {
+    if (self->reported_) return;
+    self->terminating_ = true;
+    self->close_stdin();
+    if (self->pid_ <= 0) return;
+    ::kill(-self->pid_, SIGKILL);
+    self->release_guard();
+    if (self->reaped_) self->force_close_after_grace();
+  });
+}
+
 }  // namespace remex::transport

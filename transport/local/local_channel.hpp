@@ -32,6 +32,7 @@ class local_channel : public exec_channel,
   void signal(int signo) override;
   void consumed(std::uint32_t s, std::size_t n) override;
   void terminate() override;
+  void kill() override;
 
  private:
   local_channel(std::shared_ptr<poll_loop> loop,

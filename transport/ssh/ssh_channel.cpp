@@ -310,6 +310,16 @@ class ssh_exec_channel : public exec_channel {
     });
   }
 
+  // The next keepalive tick gives the channel up.
+  void kill() override {
+    run([](chan& c) {
+      if (!c.terminating) c.signals.push_back(SIGKILL);
+      c.terminating = true;
+      close_input(c);
+      c.kill_deadline = clock::now();
+    });
+  }
+
  private:
   // EOF goes out once the queued stdin has.
   static void close_input(chan& c) {
