@@ -537,7 +537,7 @@ caf::actor_system& cli_actor_system() {
 }
 
 std::shared_ptr<transport::file_session> open_file_session(
-    caf::actor_system&, const actors::exec_request& req) {
+    const actors::exec_request& req) {
   auto& a = the_actors();
   auto t = actors::default_provider(req);
   actors::agent_settings agent;

@@ -90,10 +90,10 @@ std::unique_ptr<file_system> agent_file_system(
     std::string host, std::shared_ptr<transport::file_session> session);
 
 // Reaches req.target (empty: this machine, with the agent beside remex)
-// through a session actor of sys, and waits for its agent file session.
-// Agent warnings go to stderr as "remex: HOST: ..." unless quiet.
+// through a session actor of cli_actor_system(), and waits for its agent
+// file session. Throws link_failure when there is none.
 std::shared_ptr<transport::file_session> open_file_session(
-    caf::actor_system& sys, const actors::exec_request& req);
+    const actors::exec_request& req);
 
 // The process's actor system for these commands (created on first use).
 caf::actor_system& cli_actor_system();

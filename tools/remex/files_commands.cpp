@@ -47,10 +47,6 @@ namespace {
 
 // ---- shared -------------------------------------------------------------
 
-struct connection {
-  run_options opts;  // target, connect options, log level
-};
-
 // The line a failed link prints (transport messages may carry a prefix).
 void report_link(const std::string& host, std::string line) {
   if (line.rfind("remex: ", 0) == 0) line.erase(0, 7);
@@ -89,7 +85,7 @@ std::unique_ptr<file_system> connect_fs(const run_options& o,
                                         const std::string& target,
                                         bool warn_logs = true) {
   auto req = request_for(o, target);
-  auto files = open_file_session(cli_actor_system(), req);
+  auto files = open_file_session(req);
   if (warn_logs) {
     auto host = req.host_label();
     files->on_log([host](int level, std::string msg) {
@@ -332,7 +328,7 @@ int paths_command(const std::vector<std::string>& args) {
   std::mutex mtx;
   transport::paths_answer answer;
   try {
-    auto files = open_file_session(cli_actor_system(), o.request);
+    auto files = open_file_session(o.request);
     files->on_log([&](int level, std::string msg) {
       std::lock_guard<std::mutex> g{mtx};
       // "unreadable directory dir=D err=TEXT"
