@@ -22,5 +22,6 @@ using log_atom = caf::atom_constant<caf::atom("log")>;
 using placed_atom = caf::atom_constant<caf::atom("placed")>;
 using checked_atom = caf::atom_constant<caf::atom("checked")>;
 using opened_atom = caf::atom_constant<caf::atom("opened")>;
+using files_atom = caf::atom_constant<caf::atom("files")>;
 
 }  // namespace remex::actors

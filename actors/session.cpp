@@ -35,6 +35,7 @@ struct session_state {
   // The checked placement, once ready; requests wait for it meanwhile.
   std::shared_ptr<const transport::agent_placement> placement;
   std::vector<waiting_open> waiting;
+  std::vector<caf::typed_response_promise<file_session_ptr>> waiting_files;
   static inline const char* name = "session";
 };
 
@@ -120,6 +121,20 @@ channel_ptr open_now(self_ptr self, const exec_request& req,
       cmd, std::move(listener), std::move(rec));
 }
 
+// The agent for path queries and file operations, started like the one
+// for an agent request (same program, same connection).
+file_session_ptr files_now(self_ptr self) {
+  auto& st = self->state;
+  std::string program = st.agent.local_dir + "/remex-agent";
+  if (st.ship_agent) {
+    if (!st.placement->ok)
+      return transport::failed_file_session(st.placement->failure);
+    program = st.placement->program;
+  }
+  return transport::start_agent_files(*st.provider,
+                                      transport::shell_quote(program));
+}
+
 void placer(caf::blocking_actor*, session_actor session,
             transport::agent_bundle bundle, agent_shipping shipping) {
   auto placed = std::make_shared<const transport::agent_placement>(
@@ -144,13 +159,24 @@ caf::result<channel_ptr> open_request(self_ptr self, exec_request& req,
   return rp;
 }
 
+caf::result<file_session_ptr> files_request(self_ptr self) {
+  auto& st = self->state;
+  if (!st.ship_agent || st.placement) return files_now(self);
+  auto rp = self->make_response_promise<file_session_ptr>();
+  st.waiting_files.push_back(rp);
+  return rp;
+}
+
 void release_waiting(self_ptr self, placement_ptr placed) {
   auto& st = self->state;
   st.placement = std::move(placed);
   auto waiting = std::move(st.waiting);
   st.waiting.clear();
+  auto waiting_files = std::move(st.waiting_files);
+  st.waiting_files.clear();
   for (auto& w : waiting)
     w.promise.deliver(open_now(self, w.req, std::move(w.listener)));
+  for (auto& w : waiting_files) w.deliver(files_now(self));
   self->become(ready(self));
 }
 
@@ -159,6 +185,7 @@ session_actor::behavior_type ready(self_ptr self) {
       [self](open_atom, exec_request& req, listener_ptr& listener) {
         return open_request(self, req, listener);
       },
+      [self](files_atom) { return files_request(self); },
       [](checked_atom, placement_ptr&) {},
       [](placed_atom, placement_ptr&) {},
   };
@@ -169,6 +196,7 @@ session_actor::behavior_type placing(self_ptr self) {
       [self](open_atom, exec_request& req, listener_ptr& listener) {
         return open_request(self, req, listener);
       },
+      [self](files_atom) { return files_request(self); },
       [](checked_atom, placement_ptr&) {},
       [self](placed_atom, placement_ptr& placed) {
         release_waiting(self, std::move(placed));
@@ -184,6 +212,7 @@ session_actor::behavior_type checking(self_ptr self) {
       [self](open_atom, exec_request& req, listener_ptr& listener) {
         return open_request(self, req, listener);
       },
+      [self](files_atom) { return files_request(self); },
       [self](checked_atom, placement_ptr& checked) {
         auto& st = self->state;
         if (!checked->missing) {
@@ -198,23 +227,33 @@ session_actor::behavior_type checking(self_ptr self) {
   };
 }
 
+// The first request that waits for the agent starts the check.
+void check_when_waiting(self_ptr self) {
+  auto& st = self->state;
+  if (st.waiting.empty() && st.waiting_files.empty()) return;
+  session_actor me = self;
+  st.shipping.check(st.bundle, [me](transport::agent_placement checked) {
+    caf::anon_send(
+        me, checked_atom::value,
+        placement_ptr{std::make_shared<const transport::agent_placement>(
+            std::move(checked))});
+  });
+  self->become(checking(self));
+}
+
 // Until the first agent request nothing is checked: plain requests and
 // local sessions never pay for it.
 session_actor::behavior_type unchecked(self_ptr self) {
   return {
       [self](open_atom, exec_request& req,
              listener_ptr& listener) -> caf::result<channel_ptr> {
-        auto& st = self->state;
         auto r = open_request(self, req, listener);
-        if (st.waiting.empty()) return r;
-        session_actor me = self;
-        st.shipping.check(st.bundle, [me](transport::agent_placement checked) {
-          caf::anon_send(
-              me, checked_atom::value,
-              placement_ptr{std::make_shared<const transport::agent_placement>(
-                  std::move(checked))});
-        });
-        self->become(checking(self));
+        check_when_waiting(self);
+        return r;
+      },
+      [self](files_atom) -> caf::result<file_session_ptr> {
+        auto r = files_request(self);
+        check_when_waiting(self);
         return r;
       },
       [](checked_atom, placement_ptr&) {},

@@ -13,17 +13,23 @@
 #include "actors/channel_types.hpp"
 #include "actors/interfaces.hpp"
 #include "transport/agent_bundle.hpp"
+#include "transport/agent_files.hpp"
 #include "transport/session_provider.hpp"
 
 namespace remex::actors {
 
 using placement_ptr = std::shared_ptr<const transport::agent_placement>;
+using file_session_ptr = std::shared_ptr<transport::file_session>;
 
 // open answers with the channel, or with nullptr once the listener has been
-// told why there is none (the agent could not be placed). checked and
+// told why there is none (the agent could not be placed). files answers,
+// once the agent is placed, with an agent file session (path queries and
+// file operations) over the same connection; when the agent could not be
+// placed, or the host cannot be reached, its requests say why. checked and
 // placed are the session's own: the answers of its placement work.
 using session_actor = caf::typed_actor<
     caf::replies_to<open_atom, exec_request, listener_ptr>::with<channel_ptr>,
+    caf::replies_to<files_atom>::with<file_session_ptr>,
     caf::reacts_to<checked_atom, placement_ptr>,
     caf::reacts_to<placed_atom, placement_ptr>>;
 
@@ -57,3 +63,4 @@ session_actor spawn_session(
 }  // namespace remex::actors
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(remex::actors::placement_ptr)
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(remex::actors::file_session_ptr)

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <set>
 #include <vector>
 
@@ -161,7 +162,14 @@ int main() {
         }
         protocol::frame info;
         info.t = protocol::frame_type::path_info;
-        info.i = enumerate_executables(dirs);
+        std::vector<std::pair<std::string, int>> unreadable;
+        info.i = enumerate_executables(dirs, &unreadable);
+        // Skipped directories are said as warnings (a log frame each, which
+        // every peer understands) before the answer.
+        for (auto& [dir, err] : unreadable)
+          io.send(protocol::make_log(
+              protocol::log_warn, "unreadable directory",
+              {"dir=" + dir, std::string("err=") + std::strerror(err)}));
         io.send(info);
         io.flush_all();
         return io.out_broken ? 3 : 0;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 
 #include <algorithm>
+#include <cerrno>
 #include <set>
 
 namespace remex::agent {
@@ -52,12 +53,17 @@ std::string clean_join(const std::string& dir, const std::string& name) {
 }
 
 protocol::path_info enumerate_executables(
-    const std::vector<std::string>& dirs) {
+    const std::vector<std::string>& dirs,
+    std::vector<std::pair<std::string, int>>* unreadable) {
   protocol::path_info info;
   std::set<std::string> seen;
   for (auto& dir : dirs) {
     DIR* d = ::opendir(dir.c_str());
-    if (!d) continue;
+    if (!d) {
+      if (unreadable && errno != ENOENT && errno != ENOTDIR)
+        unreadable->emplace_back(dir, errno);
+      continue;
+    }
     std::vector<std::string> names;
     while (auto* e = ::readdir(d)) {
       std::string name = e->d_name;

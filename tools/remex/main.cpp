@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/remex/files_commands.hpp"
 #include "tools/remex/replay_command.hpp"
 #include "tools/remex/run_command.hpp"
 #include "tools/remex/run_options.hpp"
@@ -18,7 +19,12 @@ const char* usage =
     "usage: remex COMMAND [ARGS...]\n"
     "  run     run one command on a host (or this machine), like ssh host cmd\n"
     "  replay  print what a recorded command printed (run --record FILE)\n"
-    "see 'remex run --help', 'remex replay --help'\n";
+    "  paths   list the executables a host has (its $PATH, or DIRs)\n"
+    "  fs      file operations on a host: ls, stat, mkdir, rm, mv, ln, "
+    "chmod,\n"
+    "          cat, put\n"
+    "  cp      copy files and trees between hosts and this machine, like scp\n"
+    "see 'remex COMMAND --help'\n";
 
 // A closed stdin, stdout or stderr would be reused by the next open() (a
 // socket, a pipe), and then remex would read or write the wrong thing. Like
@@ -59,6 +65,9 @@ int main(int argc, char** argv) {
     }
     return remex::cli::replay_command(args);
   }
+  if (sub == "paths") return remex::cli::paths_command(args);
+  if (sub == "fs") return remex::cli::fs_command(args);
+  if (sub == "cp") return remex::cli::cp_command(args);
   std::fprintf(stderr, "remex: unknown command '%s'\n%s", sub.c_str(), usage);
   return 255;
 }

@@ -68,15 +68,6 @@ bool ends_remex(int signo) {
   std::_Exit(128 + signo);
 }
 
-std::string agent_dir() {
-  if (auto* env = std::getenv("REMEX_AGENT_DIR"); env && *env) return env;
-  char buf[PATH_MAX];
-  auto n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return ".";
-  std::string exe(buf, static_cast<size_t>(n));
-  return exe.substr(0, exe.rfind('/'));
-}
-
 int access_mode(int fd) {
   auto fl = ::fcntl(fd, F_GETFL);
   return fl < 0 ? -1 : (fl & O_ACCMODE);
@@ -122,6 +113,16 @@ void report_failure(const exec_request& req, const outcome& o) {
 }
 
 }  // namespace
+
+// Where the agent bundle is: $REMEX_AGENT_DIR, else beside this program.
+std::string agent_dir() {
+  if (auto* env = std::getenv("REMEX_AGENT_DIR"); env && *env) return env;
+  char buf[PATH_MAX];
+  auto n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+  if (n <= 0) return ".";
+  std::string exe(buf, static_cast<size_t>(n));
+  return exe.substr(0, exe.rfind('/'));
+}
 
 int run_command(const std::vector<std::string>& args) {
   // --timeout counts from here: connecting and placing the agent included.

@@ -123,7 +123,65 @@ std::string apply(run_options& o, const std::string& name,
   return "";
 }
 
+// Matches the option at args[i] against specs (long, --long=value, short,
+// -Xvalue) and applies it when allowed(name); advances i past its value.
+// 1 applied, 0 not an option allowed here, -1 a bad value (error says why).
+template <class Allowed>
+int take_option(const std::vector<std::string>& args, std::size_t& i,
+                run_options& o, std::string& error, Allowed allowed) {
+  const auto& a = args[i];
+  const option_spec* spec = nullptr;
+  std::string value;
+  bool has_value = false;
+  for (auto& s : specs) {
+    if (s.long_name && a.rfind(s.long_name, 0) == 0) {
+      auto len = std::string(s.long_name).size();
+      if (a.size() == len) {
+        spec = &s;
+      } else if (a[len] == '=' && s.takes_value) {
+        spec = &s;
+        value = a.substr(len + 1);
+        has_value = true;
+      }
+    } else if (s.short_name && a.rfind(s.short_name, 0) == 0) {
+      if (a.size() == 2) {
+        spec = &s;
+      } else if (s.takes_value) {
+        spec = &s;
+        value = a.substr(2);
+        has_value = true;
+      }
+    }
+    if (spec) break;
+  }
+  if (!spec) return 0;
+  std::string name = spec->long_name ? spec->long_name : spec->short_name;
+  if (!allowed(name)) return 0;
+  if (spec->takes_value && !has_value) {
+    if (i + 1 >= args.size()) {
+      error = "option '" + a + "' needs a value";
+      return -1;
+    }
+    value = args[++i];
+  }
+  if (auto err = apply(o, name, value); !err.empty()) {
+    error = err;
+    return -1;
+  }
+  return 1;
+}
+
 }  // namespace
+
+int parse_connection_option(const std::vector<std::string>& args,
+                            std::size_t& i, run_options& o, std::string& error,
+                            bool with_host) {
+  return take_option(args, i, o, error, [with_host](const std::string& n) {
+    return (with_host && n == "--host") || n == "--identity" ||
+           n == "--ssh-config" || n == "--known-hosts" ||
+           n == "--accept-new-host-key" || n == "--log-level";
+  });
+}
 
 std::optional<run_options> parse_run_options(
     const std::vector<std::string>& args, std::string& error) {
@@ -137,44 +195,11 @@ std::optional<run_options> parse_run_options(
     }
     if (a.size() < 2 || a[0] != '-')
       break;  // the command starts here, like ssh: options come first
-    const option_spec* spec = nullptr;
-    std::string value;
-    bool has_value = false;
-    for (auto& s : specs) {
-      if (s.long_name && a.rfind(s.long_name, 0) == 0) {
-        auto len = std::string(s.long_name).size();
-        if (a.size() == len) {
-          spec = &s;
-        } else if (a[len] == '=' && s.takes_value) {
-          spec = &s;
-          value = a.substr(len + 1);
-          has_value = true;
-        }
-      } else if (s.short_name && a.rfind(s.short_name, 0) == 0) {
-        if (a.size() == 2) {
-          spec = &s;
-        } else if (s.takes_value) {
-          spec = &s;
-          value = a.substr(2);
-          has_value = true;
-        }
-      }
-      if (spec) break;
-    }
-    if (!spec) {
+    auto r =
+        take_option(args, i, o, error, [](const std::string&) { return true; });
+    if (r < 0) return std::nullopt;
+    if (r == 0) {
       error = "unknown option '" + a + "'";
-      return std::nullopt;
-    }
-    std::string name = spec->long_name ? spec->long_name : spec->short_name;
-    if (spec->takes_value && !has_value) {
-      if (i + 1 >= args.size()) {
-        error = "option '" + a + "' needs a value";
-        return std::nullopt;
-      }
-      value = args[++i];
-    }
-    if (auto err = apply(o, name, value); !err.empty()) {
-      error = err;
       return std::nullopt;
     }
   }

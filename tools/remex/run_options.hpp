@@ -1,6 +1,7 @@
 // Command-line options of `remex run`.
 #pragma once
 
+#include <cstddef>
 #include <optional>
 #include <string>
 #include <vector>
@@ -20,6 +21,15 @@ struct run_options {
 // one line naming the problem.
 std::optional<run_options> parse_run_options(
     const std::vector<std::string>& args, std::string& error);
+
+// For subcommands other than run: the connection option at args[i] (-H when
+// with_host, -i, -F, --known-hosts, --accept-new-host-key, -v), parsed as run
+// parses it into o.request.target / o.request.connect / o.log_level; i
+// advances past its value. 1 applied, 0 not a connection option, -1 a bad
+// value (error says why).
+int parse_connection_option(const std::vector<std::string>& args,
+                            std::size_t& i, run_options& o, std::string& error,
+                            bool with_host = true);
 
 extern const char* run_usage;
 
