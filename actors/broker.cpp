@@ -22,7 +22,8 @@ struct execution {
 };
 
 struct broker_state {
-  broker_settings settings;
+  config::broker_settings settings;
+  provider_factory make_provider;  // empty: default_provider
   std::uint64_t next_id = 1;
   std::map<std::uint64_t, execution> executions;
   std::map<std::string, session_actor> sessions;  // by host
@@ -80,7 +81,7 @@ session_actor session_for(self_ptr self, const exec_request& req) {
   auto key = session_key(req);
   auto i = self->state.sessions.find(key);
   if (i != self->state.sessions.end()) return i->second;
-  auto& make = self->state.settings.make_provider;
+  auto& make = self->state.make_provider;
   auto t = make ? host_transport{make(req), {}} : default_provider(req);
   auto s = spawn_session(self, std::move(t.provider),
                          self->state.settings.agent, std::move(t.shipping));
@@ -89,8 +90,10 @@ session_actor session_for(self_ptr self, const exec_request& req) {
 }
 
 broker_impl_actor::behavior_type broker(self_ptr self,
-                                        broker_settings settings) {
+                                        config::broker_settings settings,
+                                        provider_factory make_provider) {
   self->state.settings = std::move(settings);
+  self->state.make_provider = std::move(make_provider);
   self->set_down_handler([self](caf::down_msg& dm) {
     // A supervisor that died without reporting still owes its requester an
     // answer.
@@ -144,8 +147,11 @@ broker_impl_actor::behavior_type broker(self_ptr self,
 
 }  // namespace
 
-broker_actor spawn_broker(caf::actor_system& sys, broker_settings settings) {
-  return broker_actor{sys.spawn(broker, std::move(settings))};
+broker_actor spawn_broker(caf::actor_system& sys,
+                          config::broker_settings settings,
+                          provider_factory make_provider) {
+  return broker_actor{
+      sys.spawn(broker, std::move(settings), std::move(make_provider))};
 }
 
 }  // namespace remex::actors

@@ -9,6 +9,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/session.hpp"
 #include "actors/supervisor.hpp"
+#include "config/broker_settings.hpp"
 
 namespace caf {
 class actor_system;
@@ -30,12 +31,9 @@ struct host_transport {
 };
 host_transport default_provider(const exec_request& req);
 
-struct broker_settings {
-  agent_settings agent;
-  supervisor_settings supervision;
-  provider_factory make_provider;  // empty: default_provider
-};
-
-broker_actor spawn_broker(caf::actor_system& sys, broker_settings settings);
+// make_provider: the transport for each host; empty: default_provider.
+broker_actor spawn_broker(caf::actor_system& sys,
+                          config::broker_settings settings,
+                          provider_factory make_provider = {});
 
 }  // namespace remex::actors

@@ -9,7 +9,7 @@ namespace remex::actors {
 
 host_transport default_provider(const exec_request& req) {
   if (req.target.empty()) return {transport::make_local_provider(), {}};
-  transport::ssh_options opts;
+  config::ssh_options opts;
   opts.identity_files = req.connect.identities;
   opts.ssh_config = req.connect.ssh_config;
   opts.known_hosts = req.connect.known_hosts;

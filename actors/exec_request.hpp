@@ -7,23 +7,9 @@
 #include <string>
 #include <vector>
 
+#include "config/connect_options.hpp"
+
 namespace remex::actors {
-
-// How remex reaches a host: everything a session needs to connect.
-struct connect_options {
-  std::vector<std::string> identities;  // -i FILE, repeatable
-  std::string ssh_config;               // -F FILE
-  std::string known_hosts;              // --known-hosts FILE
-  bool accept_new_host_key = false;
-  std::uint32_t connect_timeout_ms = 10000;
-};
-
-template <class Inspector>
-typename Inspector::result_type inspect(Inspector& f, connect_options& x) {
-  return f(caf::meta::type_name("remex.connect_options"), x.identities,
-           x.ssh_config, x.known_hosts, x.accept_new_host_key,
-           x.connect_timeout_ms);
-}
 
 // How the command runs on the host: through remex-agent (every feature), or
 // a plain exec channel.
@@ -38,7 +24,7 @@ struct exec_request {
   std::string cwd;
   std::vector<std::uint32_t> fds;  // extra fds bridged both ways (3 and up)
   std::uint64_t timeout_ms = 0;    // 0: no deadline
-  connect_options connect;
+  config::connect_options connect;
   std::string record;  // --record FILE (absolute); "" = not recorded
 
   // The host as messages name it.

@@ -28,7 +28,7 @@ struct waiting_open {
 
 struct session_state {
   std::shared_ptr<transport::session_provider> provider;
-  agent_settings agent;
+  config::agent_settings agent;
   bool ship_agent = false;
   agent_shipping shipping;
   transport::agent_bundle bundle;  // what shipping places on the host
@@ -263,7 +263,7 @@ session_actor::behavior_type unchecked(self_ptr self) {
 
 session_actor::behavior_type session_impl(
     self_ptr self, std::shared_ptr<transport::session_provider> provider,
-    agent_settings agent, agent_shipping shipping) {
+    config::agent_settings agent, agent_shipping shipping) {
   auto& st = self->state;
   st.provider = std::move(provider);
   st.agent = std::move(agent);
@@ -277,8 +277,8 @@ session_actor::behavior_type session_impl(
 
 session_actor spawn_session(
     caf::local_actor* parent,
-    std::shared_ptr<transport::session_provider> provider, agent_settings agent,
-    agent_shipping shipping) {
+    std::shared_ptr<transport::session_provider> provider,
+    config::agent_settings agent, agent_shipping shipping) {
   return parent->spawn(session_impl, std::move(provider), std::move(agent),
                        std::move(shipping));
 }

@@ -12,6 +12,7 @@
 
 #include "actors/channel_types.hpp"
 #include "actors/interfaces.hpp"
+#include "config/agent_settings.hpp"
 #include "transport/agent_bundle.hpp"
 #include "transport/agent_files.hpp"
 #include "transport/session_provider.hpp"
@@ -33,11 +34,6 @@ using session_actor = caf::typed_actor<
     caf::reacts_to<checked_atom, placement_ptr>,
     caf::reacts_to<placed_atom, placement_ptr>>;
 
-// Where this node finds the agent bundle it runs or ships to hosts.
-struct agent_settings {
-  std::string local_dir;  // folder holding remex-agent and libcbor.so.*
-};
-
 // How the agent bundle reaches a remote host, for the host's transport:
 // supplied by the composition root (default_provider.cpp). Empty for a
 // host where the agent runs from this node's own files (local).
@@ -57,8 +53,8 @@ struct agent_shipping {
 // bundle on the host (once) through shipping when it has any.
 session_actor spawn_session(
     caf::local_actor* parent,
-    std::shared_ptr<transport::session_provider> provider, agent_settings agent,
-    agent_shipping shipping);
+    std::shared_ptr<transport::session_provider> provider,
+    config::agent_settings agent, agent_shipping shipping);
 
 }  // namespace remex::actors
 

@@ -23,7 +23,7 @@ struct supervisor_state {
   endpoints ends;
   caf::actor requester;
   report_actor report_to;
-  supervisor_settings settings;
+  config::supervisor_settings settings;
   channel_ptr ch;  // from the session's answer or the relay, whichever first
   bool terminated = false;  // ch->terminate() sent
   bool killed = false;      // ch->kill() sent
@@ -200,7 +200,7 @@ void start(self_ptr self, session_actor session) {
 supervisor_impl_actor::behavior_type supervisor(
     self_ptr self, std::uint64_t id, exec_request req, endpoints ends,
     caf::actor requester, session_actor session, report_actor report_to,
-    supervisor_settings settings) {
+    config::supervisor_settings settings) {
   auto& st = self->state;
   st.id = id;
   st.req = std::move(req);
@@ -275,7 +275,7 @@ supervisor_impl_actor spawn_supervisor(caf::local_actor* parent,
                                        endpoints ends, caf::actor requester,
                                        session_actor session,
                                        report_actor report_to,
-                                       supervisor_settings settings) {
+                                       config::supervisor_settings settings) {
   return parent->spawn<caf::monitored>(
       supervisor, id, std::move(req), std::move(ends), std::move(requester),
       std::move(session), std::move(report_to), settings);

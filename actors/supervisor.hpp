@@ -17,12 +17,12 @@
 //   supervisor → broker: done(id, outcome)
 #pragma once
 
-#include <chrono>
 #include <cstdint>
 
 #include "actors/channel_types.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/session.hpp"
+#include "config/supervisor_settings.hpp"
 
 namespace remex::actors {
 
@@ -41,24 +41,11 @@ using supervisor_impl_actor = supervisor_actor::extend<
 using report_actor =
     caf::typed_actor<caf::reacts_to<done_atom, std::uint64_t, outcome>>;
 
-// The kill ladder of an execution, in one place. Stopping asks the transport
-// to terminate (the far side sends TERM, then KILL after its own 2 s); if
-// that is not confirmed within terminate_grace — longer on purpose, so a
-// working far side always finishes first — the channel is killed outright
-// (the agent's guard still kills the group); after kill_grace more the
-// outcome is reported without confirmation.
-struct supervisor_settings {
-  std::chrono::milliseconds terminate_grace{3000};
-  std::chrono::milliseconds kill_grace{2000};
-};
-
 // report_to receives (done_atom, id, outcome) exactly once, then the
-// supervisor quits.
-supervisor_impl_actor spawn_supervisor(caf::local_actor* parent,
-                                       std::uint64_t id, exec_request req,
-                                       endpoints ends, caf::actor requester,
-                                       session_actor session,
-                                       report_actor report_to,
-                                       supervisor_settings settings = {});
+// supervisor quits. settings: the kill ladder (config/supervisor_settings.hpp).
+supervisor_impl_actor spawn_supervisor(
+    caf::local_actor* parent, std::uint64_t id, exec_request req,
+    endpoints ends, caf::actor requester, session_actor session,
+    report_actor report_to, config::supervisor_settings settings = {});
 
 }  // namespace remex::actors

@@ -93,11 +93,11 @@ struct fixture : test_coordinator_fixture<config> {
   size_t baseline = 0;
 
   fixture() {
-    broker_settings settings;
-    settings.make_provider = [p = provider](const exec_request&) { return p; };
+    remex::config::broker_settings settings;
     settings.supervision.terminate_grace = std::chrono::seconds(3);
     settings.supervision.kill_grace = std::chrono::seconds(2);
-    broker = spawn_broker(sys, settings);
+    broker = spawn_broker(sys, settings,
+                          [p = provider](const exec_request&) { return p; });
     source = sys.spawn(capturing_source, std::uint64_t{0});
     signals = sys.spawn(capturing_signals, signal_actor{});
     run();

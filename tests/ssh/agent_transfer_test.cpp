@@ -30,7 +30,7 @@ struct fixture {
   ~fixture() { test::run_shell("rm -rf " + sshd.home() + "/" + cache); }
 
   std::shared_ptr<ssh_session_provider> provider() {
-    ssh_options o;
+    config::ssh_options o;
     o.ssh_config = sshd["FIXTURE_SSH_CONFIG"];
     return make_ssh_provider("fixture", o);
   }

@@ -15,7 +15,7 @@ struct fixture {
   test::sshd_fixture sshd;
   std::shared_ptr<transport::session_provider> p;
   fixture() {
-    transport::ssh_options o;
+    config::ssh_options o;
     o.ssh_config = sshd["FIXTURE_SSH_CONFIG"];
     p = transport::make_ssh_provider("fixture", o);
   }

@@ -19,7 +19,7 @@ struct fixture {
   test::sshd_fixture sshd;
 
   // Through the generated ssh_config's Host alias, as a user would.
-  std::shared_ptr<ssh_session_provider> provider(ssh_options o = {}) {
+  std::shared_ptr<ssh_session_provider> provider(config::ssh_options o = {}) {
     o.ssh_config = sshd["FIXTURE_SSH_CONFIG"];
     return make_ssh_provider("fixture", o);
   }

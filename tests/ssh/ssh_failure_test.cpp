@@ -18,8 +18,8 @@ struct fixture {
   test::sshd_fixture sshd;
 
   // Without ssh_config: explicit key and known_hosts.
-  ssh_options direct() {
-    ssh_options o;
+  config::ssh_options direct() {
+    config::ssh_options o;
     o.identity_files = {sshd["FIXTURE_KEY"]};
     o.known_hosts = sshd["FIXTURE_KNOWN_HOSTS"];
     return o;

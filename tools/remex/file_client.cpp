@@ -540,7 +540,7 @@ std::shared_ptr<transport::file_session> open_file_session(
     const actors::exec_request& req) {
   auto& a = the_actors();
   auto t = actors::default_provider(req);
-  actors::agent_settings agent;
+  config::agent_settings agent;
   agent.local_dir = agent_dir();
   auto session = actors::spawn_session(a.self->ptr(), std::move(t.provider),
                                        std::move(agent), std::move(t.shipping));

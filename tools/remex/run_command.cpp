@@ -167,7 +167,7 @@ int run_command(const std::vector<std::string>& args) {
   // sleeping, shared-queue policy costs about half the CPU per GB moved.
   cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{cfg};
-  broker_settings settings;
+  config::broker_settings settings;
   settings.agent.local_dir = agent_dir();
   auto broker = spawn_broker(sys, settings);
 

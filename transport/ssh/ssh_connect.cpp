@@ -256,7 +256,7 @@ int known_hosts_line(const std::string& file, const std::string& host,
 // Dead peers must surface as errors within keepalive_interval × count: the
 // provider sends an SSH_MSG_IGNORE each interval, and unacknowledged data for
 // longer than the user timeout makes the kernel drop the connection.
-void tune_socket(int fd, const ssh_options& opts) {
+void tune_socket(int fd, const config::ssh_options& opts) {
   int one = 1;
   int idle = opts.keepalive_interval_s;
   int cnt = opts.keepalive_count_max;
@@ -270,7 +270,7 @@ void tune_socket(int fd, const ssh_options& opts) {
              sizeof user_timeout);
 }
 
-bool authenticate(ssh_session s, const ssh_options& opts,
+bool authenticate(ssh_session s, const config::ssh_options& opts,
                   exit_status& failure) {
   int rc = ssh_userauth_none(s, nullptr);
   if (rc == SSH_AUTH_SUCCESS) return true;
@@ -301,7 +301,7 @@ bool authenticate(ssh_session s, const ssh_options& opts,
 
 }  // namespace
 
-bool check_host_key(ssh_session s, const ssh_options& opts,
+bool check_host_key(ssh_session s, const config::ssh_options& opts,
                     const std::string& display, exit_status& failure) {
   auto file = option_string(s, SSH_OPTIONS_KNOWNHOSTS);
   auto host = option_string(s, SSH_OPTIONS_HOST);
@@ -358,7 +358,8 @@ void set_connect_notice_sink(std::function<void(const std::string&)> sink) {
   notice_sink = std::move(sink);
 }
 
-connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
+connect_result connect_ssh(const ssh_target& target,
+                           const config::ssh_options& opts,
                            const std::string& display) {
   connect_result out;
   ssh_session s = ssh_new();
@@ -399,7 +400,7 @@ connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
                         ": " + ssh_get_error(s)));
   // The config may let a new host key in (accept-new, no); a changed one is
   // refused whatever it says (check_host_key).
-  ssh_options key_opts = opts;
+  config::ssh_options key_opts = opts;
   if (auto v = host_key_config(target.host, target.user).read(opts.ssh_config))
     if (*v == "accept-new" || *v == "no" || *v == "off" || *v == "false")
       key_opts.accept_new_host_key = true;

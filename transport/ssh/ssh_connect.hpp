@@ -8,6 +8,7 @@
 #include <functional>
 #include <string>
 
+#include "config/ssh_options.hpp"
 #include "transport/exec_channel.hpp"
 #include "transport/ssh/ssh_target.hpp"
 
@@ -20,7 +21,8 @@ struct connect_result {
 
 // display names the host in messages, as the user wrote it. A named
 // opts.ssh_config must be readable.
-connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
+connect_result connect_ssh(const ssh_target& target,
+                           const config::ssh_options& opts,
                            const std::string& display);
 
 // OpenSSH-style strictness: known key → ok; changed (or of another type) →
@@ -30,7 +32,7 @@ connect_result connect_ssh(const ssh_target& target, const ssh_options& opts,
 // accept_new_host_key also when the ssh config's StrictHostKeyChecking is
 // accept-new or no: the config may let a new key in, never a changed one.
 // Whatever libssh's StrictHostKeyChecking option says is overridden.
-bool check_host_key(ssh_session s, const ssh_options& opts,
+bool check_host_key(ssh_session s, const config::ssh_options& opts,
                     const std::string& display, exit_status& failure);
 
 // Where notices go (one line each, e.g. a newly recorded host key): stderr

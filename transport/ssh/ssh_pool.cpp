@@ -9,7 +9,7 @@
 
 namespace remex::transport::ssh {
 
-pool::pool(std::string display, ssh_options opts)
+pool::pool(std::string display, config::ssh_options opts)
     : display_(std::move(display)), opts_(std::move(opts)) {
   target_ok_ = parse_ssh_target(display_, target_);
   loop_ = poll_loop::make();

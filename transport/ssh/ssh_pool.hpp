@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "config/ssh_options.hpp"
 #include "transport/poll_loop.hpp"
 #include "transport/ssh/ssh_channel.hpp"
 #include "transport/ssh/ssh_connect.hpp"
@@ -38,7 +39,7 @@ struct conn {
 
 class pool : public chan_owner, public std::enable_shared_from_this<pool> {
  public:
-  pool(std::string display, ssh_options opts);
+  pool(std::string display, config::ssh_options opts);
 
   // Starts the keepalive tick; shutdown fails what is left and stops the
   // I/O thread. Both from the provider's thread.
@@ -80,7 +81,7 @@ class pool : public chan_owner, public std::enable_shared_from_this<pool> {
   conn* conn_of(const chan& c) const;  // nullptr once it has none
 
   std::string display_;
-  ssh_options opts_;
+  config::ssh_options opts_;
   ssh_target target_;
   bool target_ok_ = false;
   std::shared_ptr<poll_loop> loop_;

@@ -10,7 +10,7 @@ namespace {
 // fails what is still queued or running ("provider closed") and stops.
 class ssh_provider : public ssh_session_provider {
  public:
-  ssh_provider(std::string target, ssh_options opts)
+  ssh_provider(std::string target, config::ssh_options opts)
       : pool_(std::make_shared<ssh::pool>(std::move(target), std::move(opts))) {
     pool_->start();
   }
@@ -38,8 +38,8 @@ class ssh_provider : public ssh_session_provider {
 
 }  // namespace
 
-std::shared_ptr<ssh_session_provider> make_ssh_provider(std::string target,
-                                                        ssh_options opts) {
+std::shared_ptr<ssh_session_provider> make_ssh_provider(
+    std::string target, config::ssh_options opts) {
   return std::make_shared<ssh_provider>(std::move(target), std::move(opts));
 }
 

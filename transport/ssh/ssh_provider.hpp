@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "config/ssh_options.hpp"
 #include "transport/agent_bundle.hpp"
 #include "transport/session_provider.hpp"
 #include "transport/ssh/ssh_connect.hpp"
@@ -35,7 +36,7 @@ class ssh_session_provider : public session_provider {
 
 // target: `[user@]host[:port]` or an ssh_config Host alias. Never fails here:
 // an unusable target or host fails each open_exec with failure_kind connect.
-std::shared_ptr<ssh_session_provider> make_ssh_provider(std::string target,
-                                                        ssh_options opts = {});
+std::shared_ptr<ssh_session_provider> make_ssh_provider(
+    std::string target, config::ssh_options opts = {});
 
 }  // namespace remex::transport

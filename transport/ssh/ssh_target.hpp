@@ -1,23 +1,10 @@
-// Where and how to reach one SSH host: the target as users write it and the
-// knobs the ssh backend honours (a subset of ssh(1)'s).
+// Where one SSH host is: the target as users write it. (How to reach it, the
+// knobs the ssh backend honours, is config::ssh_options.)
 #pragma once
 
 #include <string>
-#include <vector>
 
 namespace remex::transport {
-
-struct ssh_options {
-  std::vector<std::string> identity_files;  // tried after ssh-agent, in order
-  std::string ssh_config;            // -F FILE; empty: ~/.ssh/config + system
-  std::string known_hosts;           // empty: ~/.ssh/known_hosts
-  bool accept_new_host_key = false;  // record unknown keys instead of refusing
-  int connect_timeout_s = 10;        // TCP connect, key exchange and auth
-  int keepalive_interval_s = 5;      // idle probe period on live connections
-  int keepalive_count_max = 3;       // missed probes before "lost"
-  std::string ciphers;               // preference list; empty: fast AEADs first
-  int max_connections = 16;  // per host, for servers with a low MaxSessions
-};
 
 // `[user@]host[:port]`, `[user@][v6addr]:port`, or an ssh_config Host alias.
 struct ssh_target {

@@ -68,7 +68,7 @@ double seconds_since(clk::time_point t0) {
 
 double run_libssh(const test::sshd_fixture& f, const std::string& ciphers,
                   std::string& cipher) {
-  ssh_options o;
+  config::ssh_options o;
   o.ssh_config = f["FIXTURE_SSH_CONFIG"];
   o.ciphers = ciphers;
   auto p = make_ssh_provider("fixture", o);
