@@ -18,6 +18,7 @@
 
 #include "tools/remex/file_client.hpp"
 #include "tools/remex/run_options.hpp"
+#include "tools/remex/signal_block.hpp"
 #include "transport/ssh/ssh_connect.hpp"
 
 namespace remex::cli {
@@ -281,15 +282,7 @@ void set_temp(file_system* fs, const std::string& p) {
 // INT, TERM, HUP and QUIT end a copy, but not before the file being written
 // (under its temporary name) is removed: nothing partial stays behind.
 void guard_signals() {
-  static const int sigs[] = {SIGINT, SIGTERM, SIGHUP, SIGQUIT};
-  sigset_t set;
-  sigemptyset(&set);
-  for (int s : sigs) {
-    struct sigaction old {};
-    if (sigaction(s, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
-    sigaddset(&set, s);
-  }
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
+  auto set = block_for_sigwait({SIGINT, SIGTERM, SIGHUP, SIGQUIT});
   std::thread([set] {
     int signo = 0;
     while (sigwait(&set, &signo) != 0) {

@@ -22,6 +22,7 @@
 #include "actors/types.hpp"
 #include "tools/remex/local_endpoints.hpp"
 #include "tools/remex/run_options.hpp"
+#include "tools/remex/signal_block.hpp"
 #include "transport/ssh/ssh_connect.hpp"
 
 namespace remex::cli {
@@ -30,24 +31,10 @@ namespace {
 
 using namespace remex::actors;
 
-const int forwarded_signals[] = {SIGINT,  SIGTERM, SIGHUP,
-                                 SIGQUIT, SIGUSR1, SIGUSR2};
-
-// Blocks the forwarded signals in every thread (call before any thread
-// starts) so that one thread can take them with sigwait.
-// A signal this process inherited as ignored (nohup, `trap '' INT`) stays
-// ignored and is not forwarded, as with ssh: a blocked signal would be
-// queued for sigwait even though its disposition is SIG_IGN.
+// The signals remex run forwards to the remote process group.
 sigset_t block_forwarded_signals() {
-  sigset_t set;
-  sigemptyset(&set);
-  for (auto s : forwarded_signals) {
-    struct sigaction old {};
-    if (sigaction(s, nullptr, &old) == 0 && old.sa_handler == SIG_IGN) continue;
-    sigaddset(&set, s);
-  }
-  pthread_sigmask(SIG_BLOCK, &set, nullptr);
-  return set;
+  return block_for_sigwait(
+      {SIGINT, SIGTERM, SIGHUP, SIGQUIT, SIGUSR1, SIGUSR2});
 }
 
 // Before the command runs (connecting, placing the agent) there is nobody to
