@@ -1,0 +1,19 @@
+// The one ssh_config setting remex reads itself, because libssh cannot
+// report it faithfully: StrictHostKeyChecking (libssh has no getter, ignores
+// accept-new, and reads "no" as "accept any key, changed ones too").
+#pragma once
+
+#include <optional>
+#include <string>
+
+namespace remex::transport {
+
+// StrictHostKeyChecking for host (as the user wrote it) and user (empty:
+// the local user), read the way OpenSSH reads it: config_file alone, else
+// ~/.ssh/config then /etc/ssh/ssh_config; the first value obtained wins.
+// nullopt when no file sets it.
+std::optional<std::string> strict_host_key_checking(
+    const std::string& host, const std::string& user,
+    const std::string& config_file);
+
+}  // namespace remex::transport
