@@ -58,7 +58,7 @@ void finish(self_ptr self) {
   if (st.stop_reason) {
     final = *st.stop_reason;
     // Confirmed by the transport, or nothing was ever started.
-    final.cleanup_done = st.result.has_value() || st.opening;
+    final.cleanup_done = st.result.has_value() || (st.opening && !st.ch);
   } else {
     final = *st.result;
   }
