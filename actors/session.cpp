@@ -29,7 +29,6 @@ struct waiting_open {
 struct session_state {
   std::shared_ptr<transport::session_provider> provider;
   config::agent_settings agent;
-  bool ship_agent = false;
   agent_shipping shipping;
   transport::agent_bundle bundle;  // what shipping places on the host
   // The checked placement, once ready; requests wait for it meanwhile.
@@ -107,7 +106,7 @@ channel_ptr open_now(self_ptr self, const exec_request& req,
     return open(std::move(listener));
   }
   std::string program = st.agent.local_dir + "/remex-agent";
-  if (st.ship_agent) {
+  if (st.shipping) {
     if (!st.placement->ok) {
       listener->on_exit(st.placement->failure);
       return nullptr;
@@ -126,7 +125,7 @@ channel_ptr open_now(self_ptr self, const exec_request& req,
 file_session_ptr files_now(self_ptr self) {
   auto& st = self->state;
   std::string program = st.agent.local_dir + "/remex-agent";
-  if (st.ship_agent) {
+  if (st.shipping) {
     if (!st.placement->ok)
       return transport::failed_file_session(st.placement->failure);
     program = st.placement->program;
@@ -152,7 +151,7 @@ session_actor::behavior_type checking(self_ptr self);
 caf::result<channel_ptr> open_request(self_ptr self, exec_request& req,
                                       listener_ptr& listener) {
   auto& st = self->state;
-  if (req.backend == backend_kind::ssh || !st.ship_agent || st.placement)
+  if (req.backend == backend_kind::ssh || !st.shipping || st.placement)
     return open_now(self, req, std::move(listener));
   auto rp = self->make_response_promise<channel_ptr>();
   st.waiting.push_back({std::move(req), std::move(listener), rp});
@@ -161,7 +160,7 @@ caf::result<channel_ptr> open_request(self_ptr self, exec_request& req,
 
 caf::result<file_session_ptr> files_request(self_ptr self) {
   auto& st = self->state;
-  if (!st.ship_agent || st.placement) return files_now(self);
+  if (!st.shipping || st.placement) return files_now(self);
   auto rp = self->make_response_promise<file_session_ptr>();
   st.waiting_files.push_back(rp);
   return rp;
@@ -267,9 +266,8 @@ session_actor::behavior_type session_impl(
   auto& st = self->state;
   st.provider = std::move(provider);
   st.agent = std::move(agent);
-  st.ship_agent = static_cast<bool>(shipping);
   st.shipping = std::move(shipping);
-  if (st.ship_agent) st.bundle = local_bundle(st.agent.local_dir);
+  if (st.shipping) st.bundle = local_bundle(st.agent.local_dir);
   return unchecked(self);
 }
 
