@@ -23,5 +23,8 @@ using placed_atom = caf::atom_constant<caf::atom("placed")>;
 using checked_atom = caf::atom_constant<caf::atom("checked")>;
 using opened_atom = caf::atom_constant<caf::atom("opened")>;
 using files_atom = caf::atom_constant<caf::atom("files")>;
+using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
+using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using settings_atom = caf::atom_constant<caf::atom("settings")>;
 
 }  // namespace remex::actors

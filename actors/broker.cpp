@@ -7,26 +7,44 @@
 #include <chrono>
 #include <map>
 
+#include "actors/log.hpp"
+
 namespace remex::actors {
 
 namespace {
 
-// The broker as its own supervisors see it: the public interface plus their
-// reports, which no requester can send.
-using broker_impl_actor = broker_actor::extend_with<report_actor>;
+// The broker as its own supervisors and timers see it: the node's interface
+// plus their reports, which no requester can send.
+using broker_impl_actor = broker_admin_actor::extend_with<report_actor>::extend<
+    caf::reacts_to<idle_atom, std::string, std::uint64_t>,
+    caf::reacts_to<shutdown_atom>>;
 
 struct execution {
   execution_info info;
   caf::typed_response_promise<outcome> promise;
-  caf::actor_addr supervisor;
+  supervisor_actor supervisor;
+  std::string session_key;
+  std::string requester;  // for the log
+  std::chrono::steady_clock::time_point started;
+  bool shut_down = false;  // killed because the broker stops
+};
+
+// One warm connection to a host, and whether anybody uses it.
+struct session_entry {
+  session_actor actor;
+  std::size_t running = 0;
+  std::uint64_t last_use = 0;  // bumped per execution: stale idle timers
 };
 
 struct broker_state {
   config::broker_settings settings;
   provider_factory make_provider;  // empty: default_provider
   std::uint64_t next_id = 1;
+  std::size_t running = 0;
   std::map<std::uint64_t, execution> executions;
-  std::map<std::string, session_actor> sessions;  // by host
+  std::map<std::string, session_entry> sessions;  // by session_key
+  bool closing = false;                           // shutdown asked
+  caf::typed_response_promise<bool> closed;
   static inline const char* name = "broker";
 };
 
@@ -38,22 +56,6 @@ std::int64_t now_ms() {
       .count();
 }
 
-void complete(self_ptr self, std::uint64_t id, outcome o) {
-  auto i = self->state.executions.find(id);
-  if (i == self->state.executions.end() ||
-      i->second.info.state != execution_info::running)
-    return;  // answered already: exactly once
-  i->second.info.state = execution_info::finished;
-  i->second.info.result = o.to_string();
-  i->second.promise.deliver(std::move(o));
-  // Keep a bounded history for consoles; drop the oldest finished ones.
-  while (self->state.executions.size() > 1000) {
-    auto oldest = self->state.executions.begin();
-    if (oldest->second.info.state == execution_info::running) break;
-    self->state.executions.erase(oldest);
-  }
-}
-
 // Requests to one host with the same connect options share a session (and
 // its connections); other options mean another session.
 std::string session_key(const exec_request& req) {
@@ -62,7 +64,8 @@ std::string session_key(const exec_request& req) {
   for (auto* part : {&c.ssh_config, &c.known_hosts}) key += '\0' + *part;
   for (auto& id : c.identities) key += '\0' + id;
   key += c.accept_new_host_key ? "\0accept" : "\0strict";
-  return key + '\0' + std::to_string(c.connect_timeout_ms);
+  return key + '\0' + std::to_string(c.connect_timeout_ms) + '\0' +
+         std::to_string(c.keepalive_ms);
 }
 
 // What makes a request impossible to run, found before any session exists.
@@ -77,16 +80,154 @@ std::string request_problem(const exec_request& req) {
   return {};
 }
 
-session_actor session_for(self_ptr self, const exec_request& req) {
-  auto key = session_key(req);
+void apply_connect_defaults(const config::connect_options& d,
+                            config::connect_options& c) {
+  if (c.identities.empty()) c.identities = d.identities;
+  if (c.ssh_config.empty()) c.ssh_config = d.ssh_config;
+  if (c.known_hosts.empty()) c.known_hosts = d.known_hosts;
+  c.accept_new_host_key = c.accept_new_host_key || d.accept_new_host_key;
+  if (c.connect_timeout_ms == 0) c.connect_timeout_ms = d.connect_timeout_ms;
+  if (c.keepalive_ms == 0) c.keepalive_ms = d.keepalive_ms;
+}
+
+// Who asked, for the log: this node's own programs, or a peer's node id.
+std::string requester_label(self_ptr self, const caf::strong_actor_ptr& s) {
+  if (!s) return "anonymous";
+  if (s->node() == self->node()) return "local";
+  return to_string(s->node());
+}
+
+session_actor session_for(self_ptr self, const std::string& key,
+                          const exec_request& req) {
+  auto& entry = self->state.sessions[key];
+  if (!entry.actor) {
+    auto& make = self->state.make_provider;
+    auto t = make ? host_transport{make(req), {}} : default_provider(req);
+    entry.actor = spawn_session(self, std::move(t.provider),
+                                self->state.settings.agent,
+                                std::move(t.shipping));
+  }
+  ++entry.running;
+  ++entry.last_use;
+  return entry.actor;
+}
+
+void stop_sessions(self_ptr self) {
+  for (auto& [key, entry] : self->state.sessions)
+    self->send_exit(entry.actor, caf::exit_reason::user_shutdown);
+  self->state.sessions.clear();
+}
+
+// The execution no longer needs its session; once nobody does, the session
+// stays warm for idle_timeout, then closes.
+void release_session(self_ptr self, const std::string& key) {
   auto i = self->state.sessions.find(key);
-  if (i != self->state.sessions.end()) return i->second;
-  auto& make = self->state.make_provider;
-  auto t = make ? host_transport{make(req), {}} : default_provider(req);
-  auto s = spawn_session(self, std::move(t.provider),
-                         self->state.settings.agent, std::move(t.shipping));
-  self->state.sessions.emplace(key, s);
-  return s;
+  if (i == self->state.sessions.end() || --i->second.running > 0) return;
+  self->delayed_send(self, self->state.settings.idle_timeout, idle_atom::value,
+                     key, i->second.last_use);
+}
+
+void complete(self_ptr self, std::uint64_t id, outcome o) {
+  auto& st = self->state;
+  auto i = st.executions.find(id);
+  if (i == st.executions.end() ||
+      i->second.info.state != execution_info::running)
+    return;  // answered already: exactly once
+  auto& ex = i->second;
+  if (ex.shut_down)
+    o = outcome::make_failed(transport::failure_kind::cluster, 255,
+                             "broker shutting down");
+  ex.info.state = execution_info::finished;
+  ex.info.result = o.to_string();
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                std::chrono::steady_clock::now() - ex.started)
+                .count();
+  log_actors()->info("exec {} end: {} after {} ms (host {}, requester {})", id,
+                     ex.info.result, ms, ex.info.host, ex.requester);
+  ex.promise.deliver(std::move(o));
+  if (ex.supervisor) {
+    --st.running;
+    release_session(self, ex.session_key);
+  }
+  // Keep a bounded history for consoles; drop the oldest finished ones.
+  while (st.executions.size() > 1000) {
+    auto oldest = st.executions.begin();
+    if (oldest->second.info.state == execution_info::running) break;
+    st.executions.erase(oldest);
+  }
+  if (st.closing && st.running == 0 && st.closed.pending()) {
+    stop_sessions(self);
+    st.closed.deliver(true);
+  }
+}
+
+caf::typed_response_promise<outcome> start(self_ptr self, exec_request& req,
+                                           endpoints& ends) {
+  auto& st = self->state;
+  // Before make_response_promise, which takes over the sender.
+  auto sender = self->current_sender();
+  auto rp = self->make_response_promise<outcome>();
+  auto id = st.next_id++;
+  auto& ex = st.executions[id];
+  ex.info.id = id;
+  ex.info.host = req.host_label();
+  ex.info.argv = req.argv;
+  ex.info.state = execution_info::running;
+  ex.info.started_ms = now_ms();
+  ex.promise = rp;
+  ex.requester = requester_label(self, sender);
+  ex.started = std::chrono::steady_clock::now();
+  log_actors()->info("exec {} start: {} on {} (requester {})", id,
+                     req.argv.empty() ? "" : req.argv[0], ex.info.host,
+                     ex.requester);
+  auto refuse = [&](std::string why) {
+    complete(self, id,
+             outcome::make_failed(why == "broker shutting down"
+                                      ? transport::failure_kind::cluster
+                                      : transport::failure_kind::request,
+                                  255, std::move(why)));
+    return rp;
+  };
+  if (st.closing) return refuse("broker shutting down");
+  if (auto problem = request_problem(req); !problem.empty())
+    return refuse(std::move(problem));
+  if (st.settings.max_executions > 0 &&
+      st.running >= st.settings.max_executions)
+    return refuse("broker busy: " + std::to_string(st.running) +
+                  " executions running (its limit)");
+  apply_connect_defaults(st.settings.connect_defaults, req.connect);
+  ex.session_key = session_key(req);
+  auto session = session_for(self, ex.session_key, req);
+  ++st.running;
+  ex.supervisor = spawn_supervisor(self, id, std::move(req), std::move(ends),
+                                   caf::actor_cast<caf::actor>(sender),
+                                   session, report_actor{self},
+                                   st.settings.supervision);
+  return rp;
+}
+
+caf::result<bool> shut_down(self_ptr self, caf::timespan grace) {
+  auto& st = self->state;
+  st.closing = true;
+  if (st.running == 0) {
+    stop_sessions(self);
+    return true;
+  }
+  log_actors()->info("shutting down: {} executions still running",
+                     st.running);
+  st.closed = self->make_response_promise<bool>();
+  self->delayed_send(self, grace, shutdown_atom::value);
+  return st.closed;
+}
+
+// The grace is over: what still runs is killed; its requester hears
+// "broker shutting down" once the remote process group is gone.
+void kill_remaining(self_ptr self) {
+  for (auto& [id, ex] : self->state.executions)
+    if (ex.info.state == execution_info::running && ex.supervisor) {
+      ex.shut_down = true;
+      self->send(ex.supervisor, cancel_atom::value);
+    }
 }
 
 broker_impl_actor::behavior_type broker(self_ptr self,
@@ -98,7 +239,7 @@ broker_impl_actor::behavior_type broker(self_ptr self,
     // A supervisor that died without reporting still owes its requester an
     // answer.
     for (auto& [id, ex] : self->state.executions)
-      if (ex.supervisor == dm.source &&
+      if (ex.supervisor.address() == dm.source &&
           ex.info.state == execution_info::running) {
         complete(self, id,
                  outcome::make_failed(
@@ -108,31 +249,8 @@ broker_impl_actor::behavior_type broker(self_ptr self,
       }
   });
   return {
-      [self](exec_atom, exec_request& req,
-             endpoints& ends) -> caf::typed_response_promise<outcome> {
-        // Before make_response_promise, which takes over the sender.
-        auto requester = caf::actor_cast<caf::actor>(self->current_sender());
-        auto rp = self->make_response_promise<outcome>();
-        auto id = self->state.next_id++;
-        auto& ex = self->state.executions[id];
-        ex.info.id = id;
-        ex.info.host = req.host_label();
-        ex.info.argv = req.argv;
-        ex.info.state = execution_info::running;
-        ex.info.started_ms = now_ms();
-        ex.promise = rp;
-        if (auto problem = request_problem(req); !problem.empty()) {
-          complete(self, id,
-                   outcome::make_failed(transport::failure_kind::request, 255,
-                                        problem));
-          return rp;
-        }
-        auto session = session_for(self, req);
-        auto sup = spawn_supervisor(
-            self, id, std::move(req), std::move(ends), std::move(requester),
-            session, report_actor{self}, self->state.settings.supervision);
-        ex.supervisor = sup.address();
-        return rp;
+      [self](exec_atom, exec_request& req, endpoints& ends) {
+        return start(self, req, ends);
       },
       [self](list_atom) {
         std::vector<execution_info> rows;
@@ -142,15 +260,30 @@ broker_impl_actor::behavior_type broker(self_ptr self,
       [self](done_atom, std::uint64_t id, outcome& o) {
         complete(self, id, std::move(o));
       },
+      [self](shutdown_atom, caf::timespan grace) {
+        return shut_down(self, grace);
+      },
+      [self](shutdown_atom) { kill_remaining(self); },
+      [self](settings_atom, config::broker_settings& s) {
+        self->state.settings = std::move(s);
+      },
+      [self](idle_atom, const std::string& key, std::uint64_t last_use) {
+        auto i = self->state.sessions.find(key);
+        if (i == self->state.sessions.end() || i->second.running > 0 ||
+            i->second.last_use != last_use)
+          return;  // used since the timer started
+        self->send_exit(i->second.actor, caf::exit_reason::user_shutdown);
+        self->state.sessions.erase(i);
+      },
   };
 }
 
 }  // namespace
 
-broker_actor spawn_broker(caf::actor_system& sys,
-                          config::broker_settings settings,
-                          provider_factory make_provider) {
-  return broker_actor{
+broker_admin_actor spawn_broker(caf::actor_system& sys,
+                                config::broker_settings settings,
+                                provider_factory make_provider) {
+  return broker_admin_actor{
       sys.spawn(broker, std::move(settings), std::move(make_provider))};
 }
 

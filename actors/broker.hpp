@@ -3,6 +3,8 @@
 // per host), and answers each requester exactly once with the outcome.
 #pragma once
 
+#include <caf/allowed_unsafe_message_type.hpp>
+#include <caf/timespan.hpp>
 #include <functional>
 #include <memory>
 
@@ -31,9 +33,21 @@ struct host_transport {
 };
 host_transport default_provider(const exec_request& req);
 
+// What the node's own program may tell its broker, on top of the public
+// interface. Never published: remote nodes get the broker_actor handle.
+//  - shutdown(grace): take no more requests; executions still running after
+//    grace are killed and answered 255 "broker shutting down"; the reply
+//    comes once none runs, and the broker has then stopped its sessions.
+//  - settings(s): from now on (SIGHUP); running executions keep theirs.
+using broker_admin_actor = broker_actor::extend<
+    caf::replies_to<shutdown_atom, caf::timespan>::with<bool>,
+    caf::reacts_to<settings_atom, config::broker_settings>>;
+
 // make_provider: the transport for each host; empty: default_provider.
-broker_actor spawn_broker(caf::actor_system& sys,
+broker_admin_actor spawn_broker(caf::actor_system& sys,
                           config::broker_settings settings,
                           provider_factory make_provider = {});
 
 }  // namespace remex::actors
+
+CAF_ALLOW_UNSAFE_MESSAGE_TYPE(remex::config::broker_settings)

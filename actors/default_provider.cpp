@@ -14,9 +14,14 @@ host_transport default_provider(const exec_request& req) {
   opts.ssh_config = req.connect.ssh_config;
   opts.known_hosts = req.connect.known_hosts;
   opts.accept_new_host_key = req.connect.accept_new_host_key;
-  // Whole seconds, rounded up: libssh takes its timeout in seconds.
+  // Whole seconds, rounded up: libssh takes its timeouts in seconds.
+  auto seconds = [](std::uint32_t ms, int otherwise) {
+    return ms == 0 ? otherwise : static_cast<int>((ms + 999) / 1000);
+  };
   opts.connect_timeout_s =
-      static_cast<int>((req.connect.connect_timeout_ms + 999) / 1000);
+      seconds(req.connect.connect_timeout_ms, opts.connect_timeout_s);
+  opts.keepalive_interval_s =
+      seconds(req.connect.keepalive_ms, opts.keepalive_interval_s);
   auto ssh = transport::make_ssh_provider(req.target, std::move(opts));
   agent_shipping shipping;
   shipping.check = [ssh](const transport::agent_bundle& b,

@@ -115,9 +115,12 @@ channel_ptr open_now(self_ptr self, const exec_request& req,
     program = st.placement->program;
   }
   auto rec = open_recording(req, program);
-  return transport::start_agent_exec(
-      *st.provider, transport::shell_quote(program), protocol::agent_config{},
-      cmd, std::move(listener), std::move(rec));
+  protocol::agent_config config;
+  config.env_keep = st.agent.env_keep;
+  config.env_remove = st.agent.env_remove;
+  return transport::start_agent_exec(*st.provider,
+                                     transport::shell_quote(program), config,
+                                     cmd, std::move(listener), std::move(rec));
 }
 
 // The agent for path queries and file operations, started like the one
@@ -147,6 +150,7 @@ void placer(caf::blocking_actor*, session_actor session,
 session_actor::behavior_type ready(self_ptr self);
 session_actor::behavior_type placing(self_ptr self);
 session_actor::behavior_type checking(self_ptr self);
+session_actor::behavior_type unchecked(self_ptr self);
 
 caf::result<channel_ptr> open_request(self_ptr self, exec_request& req,
                                       listener_ptr& listener) {
@@ -176,7 +180,14 @@ void release_waiting(self_ptr self, placement_ptr placed) {
   for (auto& w : waiting)
     w.promise.deliver(open_now(self, w.req, std::move(w.listener)));
   for (auto& w : waiting_files) w.deliver(files_now(self));
-  self->become(ready(self));
+  if (st.placement->ok) {
+    self->become(ready(self));
+    return;
+  }
+  // A host that could not be reached now may be reachable for the next
+  // request: a long-lived broker must not remember the failure.
+  st.placement = nullptr;
+  self->become(unchecked(self));
 }
 
 session_actor::behavior_type ready(self_ptr self) {

@@ -1,9 +1,15 @@
-// What a node's broker is configured with: where the agent bundle is, and the
-// kill ladder of its executions. (How it reaches hosts, the provider factory,
+// What a node's broker is configured with: where the agent bundle is, the
+// kill ladder of its executions, how long an unused host connection stays
+// warm, how many executions may run at once, and the connection settings a
+// request that names none gets. (How it reaches hosts, the provider factory,
 // is code, not a setting: it stays with spawn_broker in actors/broker.hpp.)
 #pragma once
 
+#include <chrono>
+#include <cstddef>
+
 #include "config/agent_settings.hpp"
+#include "config/connect_options.hpp"
 #include "config/supervisor_settings.hpp"
 
 namespace remex::config {
@@ -11,6 +17,12 @@ namespace remex::config {
 struct broker_settings {
   agent_settings agent;
   supervisor_settings supervision;
+  // A session (connection, checked agent) nobody used for this long closes.
+  std::chrono::milliseconds idle_timeout{std::chrono::minutes(5)};
+  std::size_t max_executions = 0;  // running at once; 0: no limit
+  // Fills what a request leaves empty: identities, ssh config, known hosts;
+  // accept_new_host_key holds when either side says so.
+  connect_options connect_defaults;
 };
 
 }  // namespace remex::config

@@ -15,14 +15,16 @@ struct connect_options {
   std::string ssh_config;               // -F FILE
   std::string known_hosts;              // --known-hosts FILE
   bool accept_new_host_key = false;
-  std::uint32_t connect_timeout_ms = 10000;
+  // 0: the node's default (a daemon's setting, else 10 s and 5 s).
+  std::uint32_t connect_timeout_ms = 0;
+  std::uint32_t keepalive_ms = 0;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, connect_options& x) {
   return f(caf::meta::type_name("remex.connect_options"), x.identities,
            x.ssh_config, x.known_hosts, x.accept_new_host_key,
-           x.connect_timeout_ms);
+           x.connect_timeout_ms, x.keepalive_ms);
 }
 
 }  // namespace remex::config

@@ -111,3 +111,39 @@ expect_usage_error() {
   expect_eq "$1: one stderr line" 1 "$(wc -l <"$2")"
   [ -z "${4:-}" ] || expect_contains "$1: message" "$4" "$(cat "$2")"
 }
+# free_port: a TCP port on 127.0.0.1 that nobody listens on right now.
+free_port() {
+  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+# start_remexd DIR REMEXD [ARGS...]: a remexd on a free loopback port with a
+# fresh token in DIR (its log in DIR/remexd.log). Sets REMEXD_PID,
+# REMEXD_PORT, REMEXD_TOKEN and REMEXD_LOG; exits the test when it does not
+# come up. Stop it with stop_remexd.
+start_remexd() {
+  local dir=$1 remexd=$2 i
+  shift 2
+  mkdir -p "$dir"
+  REMEXD_PORT=$(free_port)
+  REMEXD_TOKEN=$dir/token
+  REMEXD_LOG=$dir/remexd.log
+  "$remexd" --listen "127.0.0.1:$REMEXD_PORT" --token-file "$REMEXD_TOKEN" \
+    --log-file "$REMEXD_LOG" "$@" </dev/null >/dev/null 2>"$dir/remexd.err" &
+  REMEXD_PID=$!
+  for ((i = 0; i < 100; i++)); do
+    grep -q "listening on" "$REMEXD_LOG" 2>/dev/null && return 0
+    kill -0 "$REMEXD_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "FAIL - remexd did not start: $(cat "$dir/remexd.err" "$REMEXD_LOG" 2>/dev/null)"
+  exit 1
+}
+# stop_remexd: SIGTERM, and wait (at most 30 s) for it to end; its status.
+stop_remexd() {
+  local i
+  kill -TERM "$REMEXD_PID" 2>/dev/null || return 0
+  for ((i = 0; i < 300; i++)); do
+    kill -0 "$REMEXD_PID" 2>/dev/null || break
+    sleep 0.1
+  done
+  wait "$REMEXD_PID"
+}

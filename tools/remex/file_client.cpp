@@ -541,7 +541,7 @@ std::shared_ptr<transport::file_session> open_file_session(
   auto& a = the_actors();
   auto t = actors::default_provider(req);
   config::agent_settings agent;
-  agent.local_dir = agent_dir();
+  agent.local_dir = config::default_agent_dir();
   auto session = actors::spawn_session(a.self->ptr(), std::move(t.provider),
                                        std::move(agent), std::move(t.shipping));
   a.sessions.push_back(session);

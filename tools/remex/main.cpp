@@ -24,6 +24,8 @@ const char* usage =
     "chmod,\n"
     "          cat, put\n"
     "  cp      copy files and trees between hosts and this machine, like scp\n"
+    "--broker HOST[:PORT] and --token-file FILE before COMMAND: run through a\n"
+    "remexd (as 'remex run --broker')\n"
     "see 'remex COMMAND --help'\n";
 
 // A closed stdin, stdout or stderr would be reused by the next open() (a
@@ -49,8 +51,29 @@ int main(int argc, char** argv) {
     std::fputs(usage, argc < 2 ? stderr : stdout);
     return argc < 2 ? 255 : 0;
   }
-  std::string sub = argv[1];
-  std::vector<std::string> args(argv + 2, argv + argc);
+  // --broker and --token-file may come before the subcommand's name too
+  // (remex --broker H:P run ...): they are handed to the subcommand.
+  std::vector<std::string> global;
+  int at = 1;
+  for (; at < argc; ++at) {
+    std::string a = argv[at];
+    bool with_value = a == "--broker" || a == "--token-file";
+    if (with_value && at + 1 < argc) {
+      global.push_back(a);
+      global.push_back(argv[++at]);
+    } else if (a.rfind("--broker=", 0) == 0 || a.rfind("--token-file=", 0) == 0) {
+      global.push_back(a);
+    } else {
+      break;
+    }
+  }
+  if (at >= argc) {
+    std::fputs(usage, stderr);
+    return 255;
+  }
+  std::string sub = argv[at];
+  std::vector<std::string> args = global;
+  args.insert(args.end(), argv + at + 1, argv + argc);
   if (sub == "run") {
     if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
       std::fputs(remex::cli::run_usage, stdout);

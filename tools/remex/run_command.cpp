@@ -17,9 +17,9 @@
 #include <cstring>
 #include <thread>
 
-#include "actors/broker.hpp"
 #include "actors/log.hpp"
 #include "actors/types.hpp"
+#include "tools/remex/broker_client.hpp"
 #include "tools/remex/local_endpoints.hpp"
 #include "tools/remex/run_options.hpp"
 #include "tools/remex/signal_block.hpp"
@@ -101,16 +101,6 @@ void report_failure(const exec_request& req, const outcome& o) {
 
 }  // namespace
 
-// Where the agent bundle is: $REMEX_AGENT_DIR, else beside this program.
-std::string agent_dir() {
-  if (auto* env = std::getenv("REMEX_AGENT_DIR"); env && *env) return env;
-  char buf[PATH_MAX];
-  auto n = ::readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-  if (n <= 0) return ".";
-  std::string exe(buf, static_cast<size_t>(n));
-  return exe.substr(0, exe.rfind('/'));
-}
-
 int run_command(const std::vector<std::string>& args) {
   // --timeout counts from here: connecting and placing the agent included.
   auto started = std::chrono::steady_clock::now();
@@ -149,14 +139,21 @@ int run_command(const std::vector<std::string>& args) {
   auto sigs = block_forwarded_signals();
 
   caf::actor_system_config cfg;
-  add_message_types(cfg);
+  broker_client client;
+  if (auto why = client.prepare(*opts, cfg); !why.empty()) {
+    std::fprintf(stderr, "remex: %s\n", why.c_str());
+    return 255;
+  }
   // Idle work-stealing workers poll and nap; for the CLI's few actors the
   // sleeping, shared-queue policy costs about half the CPU per GB moved.
   cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{cfg};
-  config::broker_settings settings;
-  settings.agent.local_dir = agent_dir();
-  auto broker = spawn_broker(sys, settings);
+  auto broker = client.open(sys, error);
+  if (!broker) {
+    std::fprintf(stderr, "remex: %s\n", error.c_str());
+    std::fflush(stderr);
+    std::_Exit(255);
+  }
 
   endpoints ends;
   ends.sinks.emplace(1, spawn_fd_sink(sys, STDOUT_FILENO, false));
@@ -194,7 +191,9 @@ int run_command(const std::vector<std::string>& args) {
     // be what the user sees).
     req.connect.connect_timeout_ms =
         static_cast<std::uint32_t>(std::min<std::uint64_t>(
-            req.connect.connect_timeout_ms, req.timeout_ms + 1000));
+            req.connect.connect_timeout_ms ? req.connect.connect_timeout_ms
+                                           : 10000,
+            req.timeout_ms + 1000));
   }
   int code = 255;
   caf::scoped_actor self{sys};
@@ -216,8 +215,16 @@ int run_command(const std::vector<std::string>& args) {
                   o.cleanup_done ? "" : " (remote cleanup not confirmed)");
           },
           [&](const caf::error& err) {
-            std::fprintf(stderr, "remex: %s: %s\n", req.host_label().c_str(),
-                         sys.render(err).c_str());
+            if (client.remote())
+              // The link or the remexd died: whether the command ran, and
+              // how it ended, nobody here can know.
+              std::fprintf(stderr,
+                           "remex: %s: connection lost; the command's fate "
+                           "is unknown\n",
+                           client.label().c_str());
+            else
+              std::fprintf(stderr, "remex: %s: %s\n",
+                           req.host_label().c_str(), sys.render(err).c_str());
           });
   // Every byte of output has been written by the sinks before the outcome
   // arrived. Readers may sit in poll() on a terminal: end without joining.

@@ -9,7 +9,4 @@ namespace remex::cli {
 // Returns the process exit code (DESIGN.md's table).
 int run_command(const std::vector<std::string>& args);
 
-// Where the agent bundle is: $REMEX_AGENT_DIR, else beside this program.
-std::string agent_dir();
-
 }  // namespace remex::cli

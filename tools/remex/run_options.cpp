@@ -24,7 +24,12 @@ const char* run_usage =
     "      --record FILE          record the session into FILE (mode 0600) "
     "for\n"
     "                             'remex replay'\n"
-    "  -v, --log-level LEVEL      trace, debug, info, warn (default), error\n";
+    "  -v, --log-level LEVEL      trace, debug, info, warn (default), error\n"
+    "      --broker HOST[:PORT]   run it through a remexd (default port 7411;\n"
+    "                             also $REMEX_BROKER); connection options then\n"
+    "                             name files on the broker's machine\n"
+    "      --token-file FILE      the broker's token (also $REMEX_TOKEN_FILE;\n"
+    "                             default ~/.local/state/remex/token)\n";
 
 namespace {
 
@@ -48,6 +53,8 @@ const option_spec specs[] = {
     {nullptr, "--accept-new-host-key", false},
     {"-v", "--log-level", true},
     {nullptr, "--record", true},
+    {nullptr, "--broker", true},
+    {nullptr, "--token-file", true},
 };
 
 bool parse_uint(const std::string& s, unsigned long long& out) {
@@ -112,6 +119,12 @@ std::string apply(run_options& o, const std::string& name,
   } else if (name == "--record") {
     if (value.empty()) return "--record wants a FILE";
     r.record = value;
+  } else if (name == "--broker") {
+    if (value.empty()) return "--broker wants HOST[:PORT]";
+    o.broker = value;
+  } else if (name == "--token-file") {
+    if (value.empty()) return "--token-file wants a FILE";
+    o.token_file = value;
   } else if (name == "--log-level") {
     static const char* levels[] = {"trace", "debug", "info", "warn", "error"};
     if (std::find(std::begin(levels), std::end(levels), value) ==

@@ -15,6 +15,8 @@ struct run_options {
   std::vector<int> pass_fds;  // --pass-fd N
   bool stdin_null = false;    // -n: stdin from /dev/null, like ssh -n
   std::string log_level = "warn";
+  std::string broker;      // --broker HOST[:PORT]; empty: embedded broker
+  std::string token_file;  // --token-file; empty: $REMEX_TOKEN_FILE or default
 };
 
 // Parses argv after "run". On a usage error returns nullopt and sets error to

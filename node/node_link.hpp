@@ -1,0 +1,38 @@
+// How remex nodes reach each other: CAF's middleman (BASP) over TLS with
+// mutual certificates from the token file (token_file.hpp). A node publishes
+// its broker's public interface only; a client connects and gets that
+// handle, or one line saying why not.
+#pragma once
+
+#include <caf/fwd.hpp>
+#include <cstdint>
+#include <string>
+
+#include "actors/interfaces.hpp"
+
+namespace remex::node {
+
+// Loads the middleman and the OpenSSL module and makes every connection of
+// the actor system present and demand the token's certificate. Call before
+// the actor system is made; token_file must be readable
+// (token_file_problem() is empty): OpenSSL failing to load it later would
+// take the process down on an I/O thread.
+void configure_link(caf::actor_system_config& cfg, const std::string& token_file);
+
+// Opens host:port for clients and peers. 0 and error set on failure.
+std::uint16_t publish_broker(caf::actor_system& sys,
+                             const actors::broker_actor& broker,
+                             const std::string& host, std::uint16_t port,
+                             std::string& error);
+
+// Stops accepting clients on port; connected ones stay.
+void unpublish_broker(caf::actor_system& sys,
+                      const actors::broker_actor& broker, std::uint16_t port);
+
+// The broker published at host:port; on failure a null handle and error set
+// to the reason ("access denied", "cannot connect: Connection refused").
+actors::broker_actor connect_broker(caf::actor_system& sys,
+                                    const std::string& host,
+                                    std::uint16_t port, std::string& error);
+
+}  // namespace remex::node

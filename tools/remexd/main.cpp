@@ -1,0 +1,147 @@
+// remexd: one broker node as a daemon. It keeps host connections and agent
+// placements warm between requests and serves clients that hold its token
+// (node/token_file.hpp) over CAF's middleman with TLS. SIGTERM: stop taking
+// requests, let running ones finish within the shutdown grace, kill the
+// rest. SIGHUP: read the configuration again.
+#include <signal.h>
+
+#include <caf/actor_system.hpp>
+#include <caf/actor_system_config.hpp>
+#include <caf/scoped_actor.hpp>
+#include <chrono>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "actors/broker.hpp"
+#include "config/daemon_config.hpp"
+#include "node/node_link.hpp"
+#include "node/token_file.hpp"
+#include "tools/remexd/daemon_log.hpp"
+
+namespace {
+
+using namespace remex;
+
+config::broker_settings broker_settings_of(const config::daemon_settings& d) {
+  config::broker_settings b;
+  b.agent.local_dir = config::default_agent_dir();
+  b.agent.env_keep = d.agent.env_keep;
+  b.agent.env_remove = d.agent.env_remove;
+  b.idle_timeout = d.limits.idle_timeout;
+  b.max_executions = d.limits.max_executions;
+  auto& c = b.connect_defaults;
+  c.identities = d.ssh.identities;
+  c.ssh_config = d.ssh.config_file;
+  c.known_hosts = d.ssh.known_hosts;
+  c.accept_new_host_key = d.ssh.accept_new_host_key;
+  c.connect_timeout_ms = static_cast<std::uint32_t>(d.ssh.connect_timeout.count());
+  c.keepalive_ms = static_cast<std::uint32_t>(d.ssh.keepalive.count());
+  return b;
+}
+
+// SIGHUP: the same command line, the file read again. What only a restart
+// can change is said, not silently ignored.
+void reload(const std::vector<std::string>& args,
+            config::daemon_settings& current,
+            const actors::broker_admin_actor& broker) {
+  auto fresh = config::read_daemon_settings(args);
+  if (!fresh.settings) {
+    daemon::log()->error("SIGHUP: configuration not reloaded: {}",
+                         fresh.error);
+    return;
+  }
+  auto& s = *fresh.settings;
+  if (s.listen_host != current.listen_host ||
+      s.listen_port != current.listen_port || s.name != current.name ||
+      s.token_file != current.token_file || s.log_file != current.log_file)
+    daemon::log()->warn(
+        "SIGHUP: listen, name, token-file and log-file take effect at the "
+        "next start; the rest is reloaded");
+  daemon::set_log_level(s.log_level);
+  caf::anon_send(broker, actors::settings_atom::value, broker_settings_of(s));
+  s.listen_host = current.listen_host;
+  s.listen_port = current.listen_port;
+  s.name = current.name;
+  s.token_file = current.token_file;
+  s.log_file = current.log_file;
+  current = s;
+  daemon::log()->info("SIGHUP: configuration reloaded");
+}
+
+int serve(const std::vector<std::string>& args, config::daemon_settings d) {
+  if (auto why = node::ensure_token_file(d.token_file); !why.empty()) {
+    std::fprintf(stderr, "remexd: %s\n", why.c_str());
+    return 1;
+  }
+  if (auto why = daemon::start_logging(d.log_file, d.log_level);
+      !why.empty()) {
+    std::fprintf(stderr, "remexd: %s\n", why.c_str());
+    return 1;
+  }
+  ::signal(SIGPIPE, SIG_IGN);
+  // Blocked before the actor system starts its threads, so that only the
+  // sigwait below takes them.
+  sigset_t sigs;
+  sigemptyset(&sigs);
+  for (int s : {SIGTERM, SIGINT, SIGHUP}) sigaddset(&sigs, s);
+  pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
+
+  caf::actor_system_config cfg;
+  node::configure_link(cfg, d.token_file);
+  // Work-stealing workers that found nothing nap up to 10 ms before they
+  // look again: a request would wait for that nap. The sharing policy wakes
+  // a worker at once.
+  cfg.set("scheduler.policy", caf::atom("sharing"));
+  caf::actor_system sys{cfg};
+  auto broker = actors::spawn_broker(sys, broker_settings_of(d));
+  std::string error;
+  auto port = node::publish_broker(sys, broker, d.listen_host, d.listen_port,
+                                   error);
+  if (port == 0) {
+    daemon::log()->error("{}", error);
+    caf::anon_send_exit(broker, caf::exit_reason::user_shutdown);
+    return 1;
+  }
+  daemon::log()->info("remexd {} listening on {}:{} (token {})", d.name,
+                      d.listen_host, port, d.token_file);
+  for (;;) {
+    int signo = 0;
+    if (sigwait(&sigs, &signo) != 0) continue;
+    if (signo == SIGHUP) {
+      reload(args, d, broker);
+      continue;
+    }
+    break;
+  }
+  daemon::log()->info("stopping: no new requests; running ones have {} ms",
+                      d.limits.shutdown_grace.count());
+  node::unpublish_broker(sys, broker, port);
+  caf::scoped_actor self{sys};
+  self->request(broker, caf::infinite, actors::shutdown_atom::value,
+                caf::timespan{d.limits.shutdown_grace})
+      .receive([](bool) {}, [](caf::error&) {});
+  self->send_exit(broker, caf::exit_reason::user_shutdown);
+  daemon::log()->info("stopped");
+  return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  std::vector<std::string> args(argv + 1, argv + argc);
+  auto read = remex::config::read_daemon_settings(args);
+  if (read.help) {
+    std::fputs(remex::config::daemon_usage, stdout);
+    return 0;
+  }
+  if (!read.settings) {
+    std::fprintf(stderr, "%s\n", read.error.c_str());
+    return 1;
+  }
+  if (read.check_only) {
+    std::printf("remexd: configuration OK\n");
+    return 0;
+  }
+  return serve(args, *read.settings);
+}
