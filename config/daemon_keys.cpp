@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <regex.h>
 
 #include <algorithm>
 #include <caf/timestamp.hpp>
@@ -98,6 +99,29 @@ std::string as_list(const caf::config_value& v, bool paths,
     result.push_back(std::move(element));
   }
   out = std::move(result);
+  return {};
+}
+
+// The agent's patterns: a glob, or an extended regex between slashes (more
+// than "//"). The agent quietly matches nothing with a regex that does not
+// compile; a config file can say so before anything runs.
+std::string as_patterns(const caf::config_value& v,
+                        std::vector<std::string>& out) {
+  std::vector<std::string> patterns;
+  if (auto problem = as_list(v, false, false, patterns); !problem.empty())
+    return problem;
+  for (auto& p : patterns) {
+    if (p.size() <= 2 || p.front() != '/' || p.back() != '/') continue;
+    regex_t re;
+    auto expr = p.substr(1, p.size() - 2);
+    if (int rc = regcomp(&re, expr.c_str(), REG_EXTENDED | REG_NOSUB)) {
+      char why[128];
+      regerror(rc, &re, why, sizeof(why));
+      return in_quotes(p) + " is not a valid regular expression: " + why;
+    }
+    regfree(&re);
+  }
+  out = std::move(patterns);
   return {};
 }
 
@@ -257,12 +281,12 @@ const daemon_key keys[] = {
        return as_duration(v, true, s.limits.shutdown_grace);
      }},
     {"agent.env-keep", flag_kind::list,
-     [](settings& s, const value& v, bool cli) {
-       return as_list(v, false, cli, s.agent.env_keep);
+     [](settings& s, const value& v, bool) {
+       return as_patterns(v, s.agent.env_keep);
      }},
     {"agent.env-remove", flag_kind::list,
-     [](settings& s, const value& v, bool cli) {
-       return as_list(v, false, cli, s.agent.env_remove);
+     [](settings& s, const value& v, bool) {
+       return as_patterns(v, s.agent.env_remove);
      }},
 };
 

@@ -360,6 +360,10 @@ CAF_TEST(a bad value of each type names the key and what was expected) {
                   at(2,
                      "agent.env-keep: expected a list of texts like "
                      "[\"a\", \"b\"], got a group { ... }"));
+  CAF_CHECK_EQUAL(error("[agent]\nenv-remove = [\"/TOKEN$/\", \"/[bad/\"]\n"),
+                  at(2,
+                     "agent.env-remove: \"/[bad/\" is not a valid regular "
+                     "expression: Unmatched [, [^, [:, [., or [="));
   // A value on the command line is refused in the same words.
   CAF_CHECK_EQUAL(flag_error({"--limits.idle-timeout=soon"}),
                   "remexd: command line: --limits.idle-timeout: expected a "
