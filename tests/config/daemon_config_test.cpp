@@ -9,6 +9,8 @@
 
 #include <filesystem>
 #include <fstream>
+#include <regex>
+#include <sstream>
 
 #include "caf/test/unit_test.hpp"
 
@@ -461,6 +463,44 @@ CAF_TEST(unreadable and malformed files) {
                      "numbers (1500ms, not 1.5s)"));
   CAF_CHECK_EQUAL(error("ssh = 1\n[ssh]\nkeepalive = 1s\n"),
                   at(3, "'ssh' is both a key and a group"));
+}
+
+CAF_TEST(the example file shows every key with its default) {
+  std::ifstream in{REMEX_SOURCE_DIR "/tools/remexd/remexd.conf.example"};
+  CAF_REQUIRE(in);
+  std::ostringstream text;
+  std::regex commented_key{"^; ([a-z-]+ = .*)$"};
+  int keys = 0;
+  for (std::string line; std::getline(in, line);) {
+    std::smatch m;
+    if (std::regex_match(line, m, commented_key)) {
+      line = m[1];
+      ++keys;
+    }
+    text << line << '\n';
+  }
+  CAF_CHECK_EQUAL(keys, 17);
+  auto s = read(text.str());
+  CAF_REQUIRE(s);
+  daemon_settings d;
+  CAF_CHECK_EQUAL(s->listen_host, d.listen_host);
+  CAF_CHECK_EQUAL(s->listen_port, d.listen_port);
+  CAF_CHECK_EQUAL(s->name, "web1");  // stands for the host name
+  CAF_CHECK_EQUAL(s->token_file, d.token_file);
+  CAF_CHECK_EQUAL(s->log_file, d.log_file);
+  CAF_CHECK_EQUAL(s->log_level, d.log_level);
+  CAF_CHECK_EQUAL(s->ssh.config_file, d.ssh.config_file);
+  CAF_CHECK_EQUAL(s->ssh.known_hosts, d.ssh.known_hosts);
+  CAF_CHECK_EQUAL(s->ssh.identities, d.ssh.identities);
+  CAF_CHECK_EQUAL(s->ssh.accept_new_host_key, d.ssh.accept_new_host_key);
+  CAF_CHECK(s->ssh.connect_timeout == d.ssh.connect_timeout);
+  CAF_CHECK(s->ssh.keepalive == d.ssh.keepalive);
+  CAF_CHECK_EQUAL(s->limits.max_executions, d.limits.max_executions);
+  CAF_CHECK_EQUAL(s->limits.credit_window, d.limits.credit_window);
+  CAF_CHECK(s->limits.idle_timeout == d.limits.idle_timeout);
+  CAF_CHECK(s->limits.shutdown_grace == d.limits.shutdown_grace);
+  CAF_CHECK_EQUAL(s->agent.env_keep, d.agent.env_keep);
+  CAF_CHECK_EQUAL(s->agent.env_remove, d.agent.env_remove);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
