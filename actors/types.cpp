@@ -13,7 +13,15 @@ void add_message_types(caf::actor_system_config& cfg) {
       .add_message_type<endpoints>("remex.endpoints")
       .add_message_type<execution_info>("remex.execution_info")
       .add_message_type<std::vector<execution_info>>(
-          "std::vector<remex.execution_info>");
+          "std::vector<remex.execution_info>")
+      // Handles that travel alone in a message (attach, and replies).
+      .add_message_type<sink_actor>("remex.sink_actor")
+      .add_message_type<input_actor>("remex.input_actor")
+      .add_message_type<source_actor>("remex.source_actor")
+      .add_message_type<signal_actor>("remex.signal_actor")
+      .add_message_type<signal_source_actor>("remex.signal_source_actor")
+      .add_message_type<supervisor_actor>("remex.supervisor_actor")
+      .add_message_type<broker_actor>("remex.broker_actor");
 }
 
 }  // namespace remex::actors

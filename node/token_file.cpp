@@ -6,13 +6,11 @@
 #include <openssl/rand.h>
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
-#include <cstdlib>
 #include <cstring>
 #include <memory>
 
@@ -26,12 +24,6 @@ struct freer {
 };
 using pkey_ptr = std::unique_ptr<EVP_PKEY, freer<EVP_PKEY, EVP_PKEY_free>>;
 using x509_ptr = std::unique_ptr<X509, freer<X509, X509_free>>;
-
-std::string home_dir() {
-  if (auto* h = std::getenv("HOME"); h && *h) return h;
-  if (auto* pw = ::getpwuid(::getuid())) return pw->pw_dir;
-  return "/";
-}
 
 // mkdir -p for the folders above path, each new one 0700.
 std::string make_parents(const std::string& path) {
@@ -102,15 +94,6 @@ std::string write_new(const std::string& path, EVP_PKEY* key, X509* cert) {
 }
 
 }  // namespace
-
-std::string default_token_file() {
-  std::string base;
-  if (auto* s = std::getenv("XDG_STATE_HOME"); s && *s == '/')
-    base = s;
-  else
-    base = home_dir() + "/.local/state";
-  return base + "/remex/token";
-}
 
 std::string ensure_token_file(const std::string& path) {
   if (::access(path.c_str(), F_OK) == 0) return token_file_problem(path);

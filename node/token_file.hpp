@@ -11,9 +11,6 @@
 
 namespace remex::node {
 
-// $XDG_STATE_HOME/remex/token, else ~/.local/state/remex/token.
-std::string default_token_file();
-
 // Creates the token file (and its folders, mode 0700) when none exists; an
 // existing one is kept. Empty when the file is there, else one line saying
 // why not.

@@ -13,6 +13,7 @@
 
 #include "actors/broker.hpp"
 #include "actors/types.hpp"
+#include "config/daemon_settings.hpp"
 #include "node/node_link.hpp"
 #include "node/token_file.hpp"
 
@@ -93,7 +94,7 @@ std::string broker_client::prepare(const run_options& o,
     return why;
   token_file_ = o.token_file;
   if (token_file_.empty()) token_file_ = from_env("REMEX_TOKEN_FILE");
-  if (token_file_.empty()) token_file_ = node::default_token_file();
+  if (token_file_.empty()) token_file_ = config::default_token_file();
   // Without a usable token there is nothing to present: refused before any
   // connection, as the broker would refuse it.
   token_problem_ = node::token_file_problem(token_file_);
