@@ -25,6 +25,7 @@ using opened_atom = caf::atom_constant<caf::atom("opened")>;
 using files_atom = caf::atom_constant<caf::atom("files")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using notice_atom = caf::atom_constant<caf::atom("notice")>;
 using settings_atom = caf::atom_constant<caf::atom("settings")>;
 
 }  // namespace remex::actors

@@ -4,10 +4,13 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
+#include <sys/stat.h>
+
 #include <chrono>
 #include <map>
 
 #include "actors/log.hpp"
+#include "config/daemon_settings.hpp"
 
 namespace remex::actors {
 
@@ -58,14 +61,35 @@ std::int64_t now_ms() {
 
 // Requests to one host with the same connect options share a session (and
 // its connections); other options mean another session.
+// A file as it is now: a connection made under an older ssh config, known
+// hosts file or key is not reused (a host key removed from known_hosts, or
+// a config edited, counts from the next request, as without a broker).
+std::string file_version(const std::string& path) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) return path + ":none";
+  return path + ":" + std::to_string(st.st_ino) + ":" +
+         std::to_string(st.st_size) + ":" +
+         std::to_string(st.st_mtim.tv_sec) + "." +
+         std::to_string(st.st_mtim.tv_nsec);
+}
+
 std::string session_key(const exec_request& req) {
   auto& c = req.connect;
+  // Fields joined by a byte no path or option contains.
   std::string key = req.host_label();
-  for (auto* part : {&c.ssh_config, &c.known_hosts}) key += '\0' + *part;
-  for (auto& id : c.identities) key += '\0' + id;
-  key += c.accept_new_host_key ? "\0accept" : "\0strict";
-  return key + '\0' + std::to_string(c.connect_timeout_ms) + '\0' +
-         std::to_string(c.keepalive_ms);
+  auto add = [&key](const std::string& part) { key += '\x1f' + part; };
+  if (!req.target.empty()) {
+    auto home = config::home_directory();
+    add(file_version(c.ssh_config.empty() ? home + "/.ssh/config"
+                                          : c.ssh_config));
+    add(file_version(c.known_hosts.empty() ? home + "/.ssh/known_hosts"
+                                           : c.known_hosts));
+  }
+  for (auto& id : c.identities) add(file_version(id));
+  add(c.accept_new_host_key ? "accept-new" : "strict");
+  add(std::to_string(c.connect_timeout_ms));
+  add(std::to_string(c.keepalive_ms));
+  return key;
 }
 
 // What makes a request impossible to run, found before any session exists.

@@ -51,6 +51,10 @@ void channel_relay::on_log(int level, std::string message) {
                  std::move(message));
 }
 
+void channel_relay::on_notice(std::string line) {
+  caf::anon_send(supervisor_, notice_atom::value, std::move(line));
+}
+
 void channel_relay::on_exit(transport::exit_status status) {
   caf::anon_send(supervisor_, exited_atom::value, outcome::from(status));
 }

@@ -25,6 +25,7 @@ class channel_relay : public transport::channel_listener {
   void on_eof(std::uint32_t s) override;
   void on_drained(std::uint32_t s, std::size_t n) override;
   void on_log(int level, std::string message) override;
+  void on_notice(std::string line) override;
   void on_exit(transport::exit_status status) override;
 
  private:

@@ -177,8 +177,14 @@ void release_waiting(self_ptr self, placement_ptr placed) {
   st.waiting.clear();
   auto waiting_files = std::move(st.waiting_files);
   st.waiting_files.clear();
-  for (auto& w : waiting)
+  for (auto& w : waiting) {
+    for (auto& line : st.placement->notices) w.listener->on_notice(line);
     w.promise.deliver(open_now(self, w.req, std::move(w.listener)));
+  }
+  // A file session has no listener of its own: its requester is this
+  // process (remex fs, cp, paths), whose notice sink tells the user.
+  if (waiting.empty())
+    for (auto& line : st.placement->notices) transport::connect_notice(line);
   for (auto& w : waiting_files) w.deliver(files_now(self));
   if (st.placement->ok) {
     self->become(ready(self));

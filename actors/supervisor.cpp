@@ -258,6 +258,17 @@ supervisor_impl_actor::behavior_type supervisor(
       [self](log_atom, std::int32_t level, std::string& msg) {
         log_remote(self->state.req.host_label(), level, msg);
       },
+      [self](notice_atom, std::string& line) {
+        // To the requester's stderr, where ssh puts its warnings; it comes
+        // before the channel carries anything, so before any output.
+        auto& sinks = self->state.ends.sinks;
+        if (auto i = sinks.find(2); i != sinks.end())
+          self->request(i->second, caf::infinite, chunk_atom::value,
+                        std::uint32_t{2}, line + "\n")
+              .then([](std::uint64_t) {}, [](caf::error&) {});
+        else
+          log_actors()->warn("{}", line);
+      },
       [self](deadline_atom) {
         auto& st = self->state;
         if (st.stop_reason)

@@ -24,6 +24,8 @@ struct agent_placement {
   std::string program;    // directory + "/" + name of the first file
   bool missing = false;   // check_agent: not there or not intact; upload
   exit_status failure;    // when !ok && !missing: why (code 255)
+  // Lines for the user from making the connection (a host key recorded).
+  std::vector<std::string> notices;
 };
 
 // sha256 over a manifest of each file's name, size and content: one digest

@@ -154,6 +154,7 @@ class agent_channel : public exec_channel,
     for (auto& [s, p] : done) listener_->on_drained(s, p);
   }
 
+  void raw_notice(std::string line) { listener_->on_notice(std::move(line)); }
   void raw_exit(const exit_status& st) {
     if (!exited_) {
       if (st.kind == exit_status::kind_t::failed)
@@ -317,6 +318,9 @@ class raw_listener : public channel_listener {
   void on_eof(std::uint32_t) override {}
   void on_drained(std::uint32_t, std::size_t n) override {
     ch_->raw_drained(n);
+  }
+  void on_notice(std::string line) override {
+    ch_->raw_notice(std::move(line));
   }
   void on_exit(exit_status st) override { ch_->raw_exit(st); }
 

@@ -1,5 +1,7 @@
 #include "transport/exec_channel.hpp"
 
+#include <cstdio>
+#include <mutex>
 #include <utility>
 
 namespace remex::transport {
@@ -66,5 +68,27 @@ int exit_status::exit_code() const {
   }
   return 255;
 }
+
+namespace {
+std::mutex notice_mtx;
+std::function<void(const std::string&)> notice_sink;
+}  // namespace
+
+void set_connect_notice_sink(std::function<void(const std::string&)> sink) {
+  std::lock_guard<std::mutex> g{notice_mtx};
+  notice_sink = std::move(sink);
+}
+
+void connect_notice(const std::string& line) {
+  std::lock_guard<std::mutex> g{notice_mtx};
+  if (notice_sink) {
+    notice_sink(line);
+  } else {
+    std::fprintf(stderr, "%s\n", line.c_str());
+    std::fflush(stderr);
+  }
+}
+
+void channel_listener::on_notice(std::string line) { connect_notice(line); }
 
 }  // namespace remex::transport

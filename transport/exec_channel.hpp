@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -72,9 +73,18 @@ class channel_listener {
   virtual void on_log(int level, std::string message) {
     (void)level, (void)message;
   }
+  // A line for the user about the connection this command waits for (a
+  // host key recorded), before on_open's channel carries any data. By
+  // default it goes to the process's connection notice sink.
+  virtual void on_notice(std::string line);
   // The command ended or could not run. Always the last call, exactly once.
   virtual void on_exit(exit_status status) = 0;
 };
+
+// Where connection notices without a listener go (one line each): stderr
+// until a program sets a sink. Called from connecting threads.
+void set_connect_notice_sink(std::function<void(const std::string&)> sink);
+void connect_notice(const std::string& line);
 
 // Default credit window per stream and direction.
 constexpr std::size_t default_window = 1024 * 1024;

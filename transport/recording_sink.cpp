@@ -267,6 +267,9 @@ class plain_recorder : public exec_channel,
   void on_log(int level, std::string message) override {
     listener_->on_log(level, std::move(message));
   }
+  void on_notice(std::string line) override {
+    listener_->on_notice(std::move(line));
+  }
   void on_exit(exit_status st) override {
     if (st.kind == exit_status::kind_t::failed && !st.message.empty())
       sink_->record_frame(frame_dir::received,

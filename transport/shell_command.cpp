@@ -96,6 +96,9 @@ class script_listener : public channel_listener {
   void on_log(int level, std::string message) override {
     inner_->on_log(level, std::move(message));
   }
+  void on_notice(std::string line) override {
+    inner_->on_notice(std::move(line));
+  }
   void on_exit(exit_status status) override {
     inner_->on_exit(std::move(status));
   }

@@ -19,7 +19,7 @@
 #include "tools/remex/file_client.hpp"
 #include "tools/remex/run_options.hpp"
 #include "tools/remex/signal_block.hpp"
-#include "transport/ssh/ssh_connect.hpp"
+#include "transport/exec_channel.hpp"
 
 namespace remex::cli {
 

@@ -23,7 +23,7 @@
 #include "tools/remex/local_endpoints.hpp"
 #include "tools/remex/run_options.hpp"
 #include "tools/remex/signal_block.hpp"
-#include "transport/ssh/ssh_connect.hpp"
+#include "transport/exec_channel.hpp"
 
 namespace remex::cli {
 

@@ -18,6 +18,7 @@
 #include "node/node_link.hpp"
 #include "node/token_file.hpp"
 #include "tools/remexd/daemon_log.hpp"
+#include "transport/exec_channel.hpp"
 
 namespace {
 
@@ -79,6 +80,9 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
     std::fprintf(stderr, "remexd: %s\n", why.c_str());
     return 1;
   }
+  // Notices no requester waits for (an agent upload's own connection).
+  transport::set_connect_notice_sink(
+      [](const std::string& line) { daemon::log()->warn("{}", line); });
   ::signal(SIGPIPE, SIG_IGN);
   // Blocked before the actor system starts its threads, so that only the
   // sigwait below takes them.

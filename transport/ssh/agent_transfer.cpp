@@ -76,6 +76,11 @@ class check_listener : public channel_listener {
   }
   void on_eof(std::uint32_t) override {}
   void on_drained(std::uint32_t, std::size_t) override {}
+  // The check made the host's connection: its notices are for the
+  // requests that wait for the placement.
+  void on_notice(std::string line) override {
+    where_.notices.push_back(std::move(line));
+  }
   void on_exit(exit_status st) override {
     if (st.kind == exit_status::kind_t::failed) {
       where_.failure = std::move(st);
@@ -134,6 +139,7 @@ agent_placement ensure_agent(ssh_session_provider& p, const agent_bundle& b,
     return out;
   }
   auto conn = p.connect_like();
+  for (auto& line : conn.notices) connect_notice(line);
   if (conn.session == nullptr) {
     out.failure = conn.failure;
     return out;

@@ -31,19 +31,6 @@ exit_status fail(failure_kind k, const std::string& what) {
   return exit_status::failed_with(k, 255, what);
 }
 
-std::mutex notice_mtx;
-std::function<void(const std::string&)> notice_sink;
-
-void notice(const std::string& line) {
-  std::lock_guard<std::mutex> g{notice_mtx};
-  if (notice_sink) {
-    notice_sink(line);
-  } else {
-    std::fprintf(stderr, "%s\n", line.c_str());
-    std::fflush(stderr);
-  }
-}
-
 // "ssh-ed25519 SHA256:..." for the server's key.
 std::string key_description(ssh_session s) {
   ssh_key key = nullptr;
@@ -143,7 +130,8 @@ bool authenticate(ssh_session s, const config::ssh_options& opts,
 }  // namespace
 
 bool check_host_key(ssh_session s, const config::ssh_options& opts,
-                    const std::string& display, exit_status& failure) {
+                    const std::string& display, exit_status& failure,
+                    std::vector<std::string>& notices) {
   auto file = option_string(s, SSH_OPTIONS_KNOWNHOSTS);
   auto host = option_string(s, SSH_OPTIONS_HOST);
   unsigned port = 22;
@@ -170,7 +158,7 @@ bool check_host_key(ssh_session s, const config::ssh_options& opts,
     case SSH_KNOWN_HOSTS_UNKNOWN:
       if (opts.accept_new_host_key) {
         if (ssh_session_update_known_hosts(s) == SSH_OK) {
-          notice(
+          notices.push_back(
               "remex: " + display + ": warning: permanently added the " +
               key_description(s) + " host key of " +
               (port == 22 ? host : "[" + host + "]:" + std::to_string(port)) +
@@ -194,10 +182,6 @@ bool check_host_key(ssh_session s, const config::ssh_options& opts,
   return false;
 }
 
-void set_connect_notice_sink(std::function<void(const std::string&)> sink) {
-  std::lock_guard<std::mutex> g{notice_mtx};
-  notice_sink = std::move(sink);
-}
 
 connect_result connect_ssh(const ssh_target& target,
                            const config::ssh_options& opts,
@@ -277,7 +261,8 @@ connect_result connect_ssh(const ssh_target& target,
                     std::string{"cannot connect: "} + ssh_get_error(s)));
   tune_socket(ssh_get_fd(s), opts);
   exit_status st;
-  if (!check_host_key(s, key_opts, display, st)) return bad(std::move(st));
+  if (!check_host_key(s, key_opts, display, st, out.notices))
+    return bad(std::move(st));
   if (!authenticate(s, opts, st)) return bad(std::move(st));
   out.session = s;
   return out;

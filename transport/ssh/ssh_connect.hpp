@@ -7,6 +7,7 @@
 
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "config/ssh_options.hpp"
 #include "transport/exec_channel.hpp"
@@ -17,6 +18,9 @@ namespace remex::transport {
 struct connect_result {
   ssh_session session = nullptr;  // connected and authenticated, or null
   exit_status failure;            // when session is null
+  // Lines for the user (a host key recorded): the caller hands them to
+  // whoever waits for the connection (channel_listener::on_notice).
+  std::vector<std::string> notices;
 };
 
 // display names the host in messages, as the user wrote it. A named
@@ -33,10 +37,7 @@ connect_result connect_ssh(const ssh_target& target,
 // accept-new or no: the config may let a new key in, never a changed one.
 // Whatever libssh's StrictHostKeyChecking option says is overridden.
 bool check_host_key(ssh_session s, const config::ssh_options& opts,
-                    const std::string& display, exit_status& failure);
-
-// Where notices go (one line each, e.g. a newly recorded host key): stderr
-// until a program sets a sink. Called from connecting threads.
-void set_connect_notice_sink(std::function<void(const std::string&)> sink);
+                    const std::string& display, exit_status& failure,
+                    std::vector<std::string>& notices);
 
 }  // namespace remex::transport

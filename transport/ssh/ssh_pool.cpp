@@ -187,6 +187,11 @@ void pool::connected(connect_result& r) {
     if (r.session) ssh_free(r.session);
     return;
   }
+  // The commands waiting for this connection tell their requesters.
+  for (auto& line : r.notices) {
+    for (auto& c : pending_) c->listener->on_notice(line);
+    if (pending_.empty()) connect_notice(line);
+  }
   if (r.session == nullptr) {
     // Nothing will serve the queue if no connection is up: fail it now.
     if (conns_.empty()) {
