@@ -2,10 +2,13 @@
 # shellcheck shell=bash
 failures=0
 passes=0
+skips=0
 lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 pass() { passes=$((passes + 1)); echo "ok   - $1"; }
 fail() { failures=$((failures + 1)); echo "FAIL - $1"; }
+# A case that does not apply here, said so and counted apart (never a pass).
+skip() { skips=$((skips + 1)); echo "SKIP - $1"; }
 
 # expect_eq NAME WANT GOT
 expect_eq() {
@@ -43,7 +46,7 @@ wait_file_has() {
 }
 
 finish() {
-  echo "$passes passed, $failures failed"
+  echo "$passes passed, $failures failed, $skips skipped"
   [ "$failures" -eq 0 ]
 }
 

@@ -289,7 +289,14 @@ for mode in ssh agent sshb; do
   n[$mode]=$(pgrep -f "$marker" | wc -l)
 done
 expect_eq "ssh: detached background job survives" 1 "${n[ssh]}"
-expect_eq "detached background job (sshb) killed with the group (deliberate)" 0 "${n[sshb]}"
+if [ -n "${REMEX_BROKER:-}" ]; then
+  # Through a remexd the SSH connection stays warm (as with ControlMaster),
+  # and -b ssh's guard watches the connection: see run_cases.sh.
+  skip "detached background job (sshb): leftovers of a plain channel live on a warm connection"
+  pkill -f "oracle-detached-$$-sshb-end"
+else
+  expect_eq "detached background job (sshb) killed with the group (deliberate)" 0 "${n[sshb]}"
+fi
 expect_eq "detached background job (agent) killed with the group (deliberate)" 0 "${n[agent]}"
 
 # --- failures before the command runs ---------------------------------------

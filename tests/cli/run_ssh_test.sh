@@ -139,7 +139,9 @@ stop_silent_listener
 # remex at once, as it ends ssh: death by SIGINT.
 kill -STOP "$FIXTURE_PID"
 set -m # else bash starts the background job with SIGINT ignored
-"$remex" run -H fixture -F "$FIXTURE_SSH_CONFIG" -- true 2>"$tmp/err" &
+# (-i: connection options of its own, so that no warm remexd connection
+# serves it.)
+"$remex" run -H fixture -F "$FIXTURE_SSH_CONFIG" -i "$FIXTURE_KEY" -- true 2>"$tmp/err" &
 pid=$!
 set +m
 sleep 1

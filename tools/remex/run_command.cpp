@@ -17,12 +17,13 @@
 #include <cstring>
 #include <thread>
 
+#include "actors/fd_bridge.hpp"
 #include "actors/log.hpp"
 #include "actors/types.hpp"
 #include "tools/remex/broker_client.hpp"
-#include "tools/remex/local_endpoints.hpp"
 #include "tools/remex/run_options.hpp"
 #include "tools/remex/signal_block.hpp"
+#include "tools/remex/signal_relay.hpp"
 #include "transport/exec_channel.hpp"
 
 namespace remex::cli {
@@ -53,11 +54,6 @@ bool ends_remex(int signo) {
   pthread_sigmask(SIG_UNBLOCK, &one, nullptr);
   std::raise(signo);
   std::_Exit(128 + signo);
-}
-
-int access_mode(int fd) {
-  auto fl = ::fcntl(fd, F_GETFL);
-  return fl < 0 ? -1 : (fl & O_ACCMODE);
 }
 
 // Empty when the ssh config file can be read, else why not. libssh skips a
@@ -113,7 +109,7 @@ int run_command(const std::vector<std::string>& args) {
   auto& req = opts->request;
   // Everything that can be checked here is, before any connection.
   for (auto fd : opts->pass_fds)
-    if (access_mode(fd) < 0) {
+    if (!direction_of(fd)) {
       std::fprintf(stderr, "remex: --pass-fd %d: fd %d is not open\n", fd, fd);
       return 255;
     }
@@ -155,29 +151,23 @@ int run_command(const std::vector<std::string>& args) {
     std::_Exit(255);
   }
 
-  endpoints ends;
-  ends.sinks.emplace(1, spawn_fd_sink(sys, STDOUT_FILENO, false));
-  ends.sinks.emplace(2, spawn_fd_sink(sys, STDERR_FILENO, false));
   int stdin_fd = STDIN_FILENO;
   if (opts->stdin_null) stdin_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  ends.sources.emplace(0, spawn_fd_source(sys, stdin_fd));
-  for (auto fd : opts->pass_fds) {
-    auto mode = access_mode(fd);
-    auto s = static_cast<std::uint32_t>(fd);
-    if (mode == O_WRONLY || mode == O_RDWR)
-      ends.sinks.emplace(s, spawn_fd_sink(sys, fd, true));
-    if (mode == O_RDONLY || mode == O_RDWR)
-      ends.sources.emplace(s, spawn_fd_source(sys, fd));
-  }
-  caf::actor relay;
-  ends.signals = spawn_signal_relay(sys, relay);
+  auto bridged = std::make_shared<bridge_report>();
+  auto ends = bridge_std_fds(sys, stdin_fd, STDOUT_FILENO, STDERR_FILENO,
+                             opts->pass_fds, bridged);
+  auto relay = spawn_signal_relay(sys);
+  ends.signals = relay.source;
   // Detached for good: the process ends with _exit below, not by joining.
-  std::thread([sigs, relay] {
+  std::thread([sigs, relay, bridged] {
     for (;;) {
       int signo = 0;
       if (sigwait(&sigs, &signo) != 0) continue;
-      if (!signals_have_a_target() && ends_remex(signo)) die_by(signo);
-      caf::anon_send(relay, signal_atom::value, std::int32_t{signo});
+      // Output can arrive before the relay is attached: the command runs
+      // either way, and the relay holds the signal until then.
+      bool command_runs = *relay.attached || bridged->output_arrived;
+      if (!command_runs && ends_remex(signo)) die_by(signo);
+      caf::anon_send(relay.input, signal_atom::value, std::int32_t{signo});
     }
   }).detach();
 
@@ -202,7 +192,7 @@ int run_command(const std::vector<std::string>& args) {
           [&](const outcome& o) {
             code = o.exit_code();
             if (o.failure == transport::failure_kind::output &&
-                output_pipe_broken()) {
+                bridged->pipe_broken) {
               code = 128 + SIGPIPE;  // quietly, like a pipeline's writer
               return;
             }
