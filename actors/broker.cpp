@@ -259,6 +259,16 @@ broker_impl_actor::behavior_type broker(self_ptr self,
                                         provider_factory make_provider) {
   self->state.settings = std::move(settings);
   self->state.make_provider = std::move(make_provider);
+  // An exit message bypasses the typed interface: from another node it is
+  // a client trying to stop the node's broker, which only the node may do.
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    if (em.source && em.source.node() != self->node()) {
+      log_actors()->warn("ignored an exit request from node {}",
+                         to_string(em.source.node()));
+      return;
+    }
+    self->quit(em.reason);
+  });
   self->set_down_handler([self](caf::down_msg& dm) {
     // A supervisor that died without reporting still owes its requester an
     // answer.
