@@ -207,7 +207,7 @@ class agent_channel : public exec_channel,
   // Raw bytes may be read again once the payload they carried is mostly
   // consumed: the listener holds at most about one window unconsumed.
   std::size_t take_raw_credit() {
-    if (outstanding_ >= default_window) return 0;
+    if (outstanding_ >= credit_window()) return 0;
     auto c = raw_debt_;
     raw_debt_ = 0;
     return c;

@@ -1,5 +1,6 @@
 #include "transport/exec_channel.hpp"
 
+#include <atomic>
 #include <cstdio>
 #include <mutex>
 #include <utility>
@@ -70,9 +71,16 @@ int exit_status::exit_code() const {
 }
 
 namespace {
+std::atomic<std::size_t> window{default_window};
 std::mutex notice_mtx;
 std::function<void(const std::string&)> notice_sink;
 }  // namespace
+
+std::size_t credit_window() { return window.load(std::memory_order_relaxed); }
+
+void set_credit_window(std::size_t bytes) {
+  window.store(bytes > 0 ? bytes : default_window, std::memory_order_relaxed);
+}
 
 void set_connect_notice_sink(std::function<void(const std::string&)> sink) {
   std::lock_guard<std::mutex> g{notice_mtx};

@@ -88,6 +88,10 @@ void connect_notice(const std::string& line);
 
 // Default credit window per stream and direction.
 constexpr std::size_t default_window = 1024 * 1024;
+// The window the channels of this process use: default_window unless a
+// program sets another (remexd's limits.credit-window, also on SIGHUP).
+std::size_t credit_window();
+void set_credit_window(std::size_t bytes);
 
 // Control of one running command. All methods are thread-safe and never
 // block: they queue work for the transport's I/O thread.

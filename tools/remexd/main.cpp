@@ -60,6 +60,7 @@ void reload(const std::vector<std::string>& args,
         "SIGHUP: listen, name, token-file and log-file take effect at the "
         "next start; the rest is reloaded");
   daemon::set_log_level(s.log_level);
+  transport::set_credit_window(s.limits.credit_window);
   caf::anon_send(broker, actors::settings_atom::value, broker_settings_of(s));
   s.listen_host = current.listen_host;
   s.listen_port = current.listen_port;
@@ -83,6 +84,7 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
   // Notices no requester waits for (an agent upload's own connection).
   transport::set_connect_notice_sink(
       [](const std::string& line) { daemon::log()->warn("{}", line); });
+  transport::set_credit_window(d.limits.credit_window);
   ::signal(SIGPIPE, SIG_IGN);
   // Blocked before the actor system starts its threads, so that only the
   // sigwait below takes them.

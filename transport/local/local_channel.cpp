@@ -170,7 +170,7 @@ void local_channel::spawn(const std::vector<std::string>& argv,
         [this, i] {
           auto& o = out_[i];
           return static_cast<short>(
-              o.fd >= 0 && o.unconsumed < default_window ? POLLIN : 0);
+              o.fd >= 0 && o.unconsumed < credit_window() ? POLLIN : 0);
         },
         [self, i](short) { self->on_output(i); });
   pid_watch_ = loop_->watch(
@@ -257,7 +257,7 @@ void local_channel::force_close_after_grace() {
       auto& o = self->out_[i];
       // After terminate() nobody wants the rest: cut without reading.
       while (o.fd >= 0 &&
-             (self->terminating_ || o.unconsumed < default_window)) {
+             (self->terminating_ || o.unconsumed < credit_window())) {
         if (self->terminating_) {
           self->loop_->unwatch(o.watch);
           ::close(o.fd);

@@ -70,9 +70,9 @@ void deliver(const chan_ptr& c) {
   for (int i = 0; i < 2; ++i) {
     auto& p = c->pending[i];
     auto& off = c->pending_off[i];
-    while (off < p.size() && c->unconsumed[i] < default_window) {
+    while (off < p.size() && c->unconsumed[i] < credit_window()) {
       auto n = std::min(
-          {p.size() - off, default_window - c->unconsumed[i], read_chunk});
+          {p.size() - off, credit_window() - c->unconsumed[i], read_chunk});
       c->unconsumed[i] += n;
       std::string piece;
       if (off == 0 && n == p.size()) {
