@@ -44,6 +44,9 @@ using broker_admin_actor = broker_actor::extend<
     caf::reacts_to<settings_atom, config::broker_settings>>;
 
 // make_provider: the transport for each host; empty: default_provider.
+// The broker keeps idle sessions warm (settings.idle_timeout) and so lives
+// until it is sent an exit (or shutdown), not merely until its last handle
+// is dropped; exits from other nodes are ignored.
 broker_admin_actor spawn_broker(caf::actor_system& sys,
                           config::broker_settings settings,
                           provider_factory make_provider = {});

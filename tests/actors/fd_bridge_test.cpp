@@ -285,7 +285,9 @@ outcome run_and_shut_down(exec_request req, pipes& fds) {
                    result = outcome::make_failed(transport::failure_kind::spawn,
                                                  255, sys.render(err));
                  });
-    // No stop_bridges: on this node the bridges end by themselves.
+    // No stop_bridges: on this node the bridges end by themselves. The
+    // broker keeps its warm sessions until told to stop.
+    self->send_exit(broker, caf::exit_reason::user_shutdown);
   }
   return result;
 }
