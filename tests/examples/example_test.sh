@@ -18,8 +18,15 @@ prefix=$tmp/prefix
 started=$SECONDS
 
 # --- install, and the layout a client relies on ---
-"$cmake" --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1
-expect_eq "cmake --install succeeds" 0 $?
+if "$cmake" --install "$build" --prefix "$prefix" >"$tmp/install.log" 2>&1; then
+  pass "cmake --install succeeds"
+else
+  fail "cmake --install failed (is $build fully built?):"
+  tail -20 "$tmp/install.log"
+  rm -rf "$tmp"
+  finish
+  exit 1
+fi
 missing=""
 for f in bin/remex bin/remexd bin/remex-agent \
   include/remex/actors/interfaces.hpp include/remex/node/node_link.hpp \
@@ -45,6 +52,7 @@ if "$cmake" -S "$src/examples" -B "$tmp/example" -DCMAKE_PREFIX_PATH="$prefix" \
 else
   fail "examples/ does not build against the installed package:"
   tail -30 "$tmp/example.log"
+  rm -rf "$tmp"
   finish
   exit 1
 fi
