@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/event_based_actor.hpp>
 #include <caf/scoped_actor.hpp>
 #include <cerrno>
 #include <chrono>
@@ -15,6 +16,7 @@
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <memory>
 #include <thread>
 
 #include "actors/log.hpp"
@@ -97,6 +99,42 @@ void report_failure(const exec_request& req, const outcome& o) {
   // carry only the reason.
   std::fprintf(stderr, "remex: %s: %s\n", req.host_label().c_str(),
                o.message.c_str());
+}
+
+// Asks the broker and answers with its outcome, or with an error as soon
+// as the broker is gone. In CAF 0.17 a request to an actor on another node
+// is never answered when that node dies (the proxy drops what is sent to
+// it; nothing bounces), so a remexd that is killed would leave `remex run`
+// waiting for ever: this actor watches the broker and fails the request
+// when the link drops.
+caf::actor spawn_asker(caf::actor_system& sys, broker_actor broker) {
+  return sys.spawn([broker](caf::event_based_actor* self) -> caf::behavior {
+    self->monitor(broker);
+    return {
+        [self, broker](exec_atom, exec_request& req, endpoints& ends) {
+          auto rp = self->make_response_promise<outcome>();
+          // One promise for both ways the answer may come, whichever is
+          // first (CAF keeps handlers const; the promise is not).
+          auto answer = std::make_shared<decltype(rp)>(rp);
+          self->set_down_handler([answer](caf::down_msg& dm) {
+            if (answer->pending())
+              answer->deliver(
+                  dm.reason ? dm.reason
+                            : caf::make_error(caf::sec::request_receiver_down));
+          });
+          self->request(broker, caf::infinite, exec_atom::value, std::move(req),
+                        std::move(ends))
+              .then(
+                  [answer](outcome& o) {
+                    if (answer->pending()) answer->deliver(std::move(o));
+                  },
+                  [answer](caf::error& e) {
+                    if (answer->pending()) answer->deliver(std::move(e));
+                  });
+          return rp;
+        },
+    };
+  });
 }
 
 }  // namespace
@@ -197,7 +235,8 @@ int run_command(const std::vector<std::string>& args) {
   }
   int code = 255;
   caf::scoped_actor self{sys};
-  self->request(broker, caf::infinite, exec_atom::value, req, ends)
+  auto asker = spawn_asker(sys, broker);
+  self->request(asker, caf::infinite, exec_atom::value, req, ends)
       .receive(
           [&](const outcome& o) {
             code = o.exit_code();
