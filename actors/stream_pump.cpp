@@ -48,13 +48,22 @@ void maybe_close(output_pump_actor::stateful_pointer<output_state> self) {
 
 // The requester's end is gone: stop the execution, and meanwhile discard
 // what still arrives so the channel drains and its exit can come through.
+// What was in flight to the sink counts as consumed: its answers may never
+// come (a sink on a node that died), and late ones are ignored.
 void sink_failed(output_pump_actor::stateful_pointer<output_state> self,
                  const caf::error& err) {
   auto& st = self->state;
   if (!st.sink) return;
   st.sink = nullptr;
+  if (st.in_flight > 0 && st.ch) st.ch->consumed(st.stream, st.in_flight);
+  st.in_flight = 0;
   self->send(st.supervisor, cancel_atom::value, st.stream,
              self->system().render(err));
+  if (st.eof_sent) {
+    // Its answer to the eof will not come either.
+    self->send(st.supervisor, done_atom::value, st.stream);
+    self->quit();
+  }
 }
 
 output_pump_actor::behavior_type output_pump(
@@ -64,6 +73,18 @@ output_pump_actor::behavior_type output_pump(
   st.stream = s;
   st.sink = std::move(sink);
   st.supervisor = std::move(supervisor);
+  // A sink on another node that dies (its remex run SIGKILLed) answers
+  // nothing, and CAF 0.17 bounces nothing sent to it: only its down message
+  // says so. Without it, the execution would end only when the kill ladder
+  // ran out, seconds after the remote process was gone.
+  if (st.sink) self->monitor(st.sink);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (!st.sink || dm.source != st.sink.address()) return;
+    sink_failed(self, dm.reason ? dm.reason
+                                : caf::make_error(caf::sec::request_receiver_down));
+    maybe_close(self);
+  });
   return {
       [self](opened_atom, channel_ptr& ch) { self->state.ch = std::move(ch); },
       [self](chunk_atom, std::string& bytes) {
@@ -78,13 +99,12 @@ output_pump_actor::behavior_type output_pump(
                       self->state.stream, std::move(bytes))
             .then(
                 [self, n](std::uint64_t) {
+                  if (!self->state.sink) return;  // counted when it failed
                   self->state.in_flight -= n;
                   self->state.ch->consumed(self->state.stream, n);
                   maybe_close(self);
                 },
-                [self, n](caf::error& err) {
-                  self->state.in_flight -= n;
-                  self->state.ch->consumed(self->state.stream, n);
+                [self](caf::error& err) {
                   sink_failed(self, err);
                   maybe_close(self);
                 });

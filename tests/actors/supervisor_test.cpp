@@ -323,6 +323,63 @@ CAF_TEST(requester death cancels and kills the remote group) {
   CAF_CHECK_LESS_OR_EQUAL(sys.registry().running(), baseline + 2);
 }
 
+CAF_TEST(a requester whose node dies does not hold up the end) {
+  // A sink that takes stdout and never answers, then dies: what a sink on
+  // a remex run that was SIGKILLed looks like from remexd (CAF 0.17 bounces
+  // nothing sent to an actor of a node that is gone).
+  auto held = std::make_shared<std::vector<caf::response_promise>>();
+  auto silent_sink = caf::actor_cast<sink_actor>(sys.spawn(
+      [](caf::event_based_actor* self,
+         std::shared_ptr<std::vector<caf::response_promise>> held)
+          -> caf::behavior {
+        return {
+            [self, held](chunk_atom, std::uint32_t, const std::string&) {
+              held->push_back(self->make_response_promise());
+            },
+            [self, held](eof_atom, std::uint32_t) {
+              held->push_back(self->make_response_promise());
+            },
+        };
+      },
+      held));
+  auto requester = sys.spawn(
+      [](caf::event_based_actor* self, broker_actor broker) -> caf::behavior {
+        return {
+            [=](exec_atom, exec_request& req, endpoints& ends) {
+              self->send(broker, exec_atom::value, std::move(req),
+                         std::move(ends));
+            },
+            [](const outcome&) {},
+        };
+      },
+      broker);
+  auto ends = make_endpoints();
+  ends.sinks[1] = silent_sink;
+  start(requester, make_request(), ends);
+  provider->listener->on_data(1, "never acknowledged");
+  consume_messages();
+  CAF_CHECK_EQUAL(held->size(), 1u);
+  // The requester's node dies: requester and sink go together.
+  caf::anon_send_exit(requester, caf::exit_reason::kill);
+  caf::anon_send_exit(silent_sink, caf::exit_reason::kill);
+  consume_messages();
+  CAF_CHECK_EQUAL(provider->channel->terminated, 1);
+  // The unacknowledged chunk is credited, so the channel drains.
+  CAF_CHECK_EQUAL(provider->channel->credit[1], 18u);
+  provider->listener->on_eof(1);
+  provider->listener->on_eof(2);
+  provider->listener->on_exit(transport::exit_status::killed_by(15));
+  consume_messages();
+  // Ended as soon as the remote process is gone: no timer had to run out.
+  self->send(broker, list_atom::value);
+  consume_messages();
+  std::vector<execution_info> rows;
+  self->receive([&](std::vector<execution_info>& xs) { rows = xs; });
+  CAF_REQUIRE_EQUAL(rows.size(), 1u);
+  CAF_CHECK(rows[0].state == execution_info::finished);
+  CAF_CHECK_EQUAL(provider->channel->killed, 0);
+}
+
 CAF_TEST(a transport failure before any output is reported once) {
   start(make_request(), make_endpoints());
   provider->listener->on_exit(transport::exit_status::failed_with(
