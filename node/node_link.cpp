@@ -8,6 +8,7 @@
 #include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 #include <chrono>
+#include <cstdio>
 
 #include "actors/types.hpp"
 
@@ -16,6 +17,12 @@ namespace remex::node {
 void configure_link(caf::actor_system_config& cfg,
                     const std::string& token_file) {
   cfg.load<caf::io::middleman>().load<caf::openssl::manager>();
+  // Without it, one connection's TLS error can drop another's
+  // (openssl_error_queue.cpp).
+  if (!openssl_error_queue_guarded())
+    std::fprintf(stderr,
+                 "remex: warning: OpenSSL's error queue is not guarded; "
+                 "links may drop under load\n");
   actors::add_message_types(cfg);
   // With a certificate, a key and a CA configured, CAF's OpenSSL session
   // requires a valid peer certificate on both sides

@@ -19,6 +19,12 @@ namespace remex::node {
 // take the process down on an I/O thread.
 void configure_link(caf::actor_system_config& cfg, const std::string& token_file);
 
+// True when this process's TLS calls go through openssl_error_queue.cpp
+// (which empties OpenSSL's error queue before each, working around CAF
+// 0.17.6 dropping healthy connections); configure_link() refers to it so
+// that the file is always linked.
+bool openssl_error_queue_guarded();
+
 // Opens host:port for clients and peers. 0 and error set on failure.
 std::uint16_t publish_broker(caf::actor_system& sys,
                              const actors::broker_actor& broker,

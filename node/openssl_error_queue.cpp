@@ -1,0 +1,66 @@
+// A workaround for CAF 0.17.6's OpenSSL sessions, which never empty the
+// thread's OpenSSL error queue when CAF is built without logging (Debian's
+// build: CAF_LOG_LEVEL_QUIET compiles out the only call that drains it,
+// session::get_ssl_error()). OpenSSL's SSL_get_error() looks at that queue
+// first, so an error left by one connection (a client that closed without
+// a TLS close_notify, which is every remex client, or a hostile one) makes
+// the next harmless WANT_READ of another connection on the same multiplexer
+// thread look fatal, and CAF drops that healthy connection: with 20 clients
+// at once, most were cut off mid-command ("connection lost").
+//
+// OpenSSL's rule is that the queue must be empty before a TLS I/O call. This
+// file keeps it for the whole process: its definitions of the four calls CAF
+// makes take precedence over libssl's (an executable's symbols interpose on
+// its shared libraries'), empty the calling thread's queue, and call
+// libssl's. Linked into remex and remexd through node_link.cpp.
+#include <dlfcn.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
+#include "node/node_link.hpp"
+
+namespace {
+
+template <class F>
+F real(const char* name) {
+  return reinterpret_cast<F>(::dlsym(RTLD_NEXT, name));
+}
+
+}  // namespace
+
+extern "C" {
+
+int SSL_read(SSL* ssl, void* buf, int num) {
+  static auto next = real<int (*)(SSL*, void*, int)>("SSL_read");
+  ERR_clear_error();
+  return next(ssl, buf, num);
+}
+
+int SSL_write(SSL* ssl, const void* buf, int num) {
+  static auto next = real<int (*)(SSL*, const void*, int)>("SSL_write");
+  ERR_clear_error();
+  return next(ssl, buf, num);
+}
+
+int SSL_accept(SSL* ssl) {
+  static auto next = real<int (*)(SSL*)>("SSL_accept");
+  ERR_clear_error();
+  return next(ssl);
+}
+
+int SSL_connect(SSL* ssl) {
+  static auto next = real<int (*)(SSL*)>("SSL_connect");
+  ERR_clear_error();
+  return next(ssl);
+}
+
+}  // extern "C"
+
+namespace remex::node {
+
+bool openssl_error_queue_guarded() {
+  return ::dlsym(RTLD_DEFAULT, "SSL_read") ==
+         reinterpret_cast<void*>(&::SSL_read);
+}
+
+}  // namespace remex::node
