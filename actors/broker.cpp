@@ -1,11 +1,11 @@
 #include "actors/broker.hpp"
 
+#include <sys/stat.h>
+
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
-#include <sys/stat.h>
-
 #include <chrono>
 #include <map>
 
@@ -68,9 +68,8 @@ std::string file_version(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) != 0) return path + ":none";
   return path + ":" + std::to_string(st.st_ino) + ":" +
-         std::to_string(st.st_size) + ":" +
-         std::to_string(st.st_mtim.tv_sec) + "." +
-         std::to_string(st.st_mtim.tv_nsec);
+         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
+         "." + std::to_string(st.st_mtim.tv_nsec);
 }
 
 std::string session_key(const exec_request& req) {
@@ -127,9 +126,9 @@ session_actor session_for(self_ptr self, const std::string& key,
   if (!entry.actor) {
     auto& make = self->state.make_provider;
     auto t = make ? host_transport{make(req), {}} : default_provider(req);
-    entry.actor = spawn_session(self, std::move(t.provider),
-                                self->state.settings.agent,
-                                std::move(t.shipping));
+    entry.actor =
+        spawn_session(self, std::move(t.provider), self->state.settings.agent,
+                      std::move(t.shipping));
   }
   ++entry.running;
   ++entry.last_use;
@@ -224,9 +223,8 @@ caf::typed_response_promise<outcome> start(self_ptr self, exec_request& req,
   auto session = session_for(self, ex.session_key, req);
   ++st.running;
   ex.supervisor = spawn_supervisor(self, id, std::move(req), std::move(ends),
-                                   caf::actor_cast<caf::actor>(sender),
-                                   session, report_actor{self},
-                                   st.settings.supervision);
+                                   caf::actor_cast<caf::actor>(sender), session,
+                                   report_actor{self}, st.settings.supervision);
   return rp;
 }
 
@@ -237,8 +235,7 @@ caf::result<bool> shut_down(self_ptr self, caf::timespan grace) {
     stop_sessions(self);
     return true;
   }
-  log_actors()->info("shutting down: {} executions still running",
-                     st.running);
+  log_actors()->info("shutting down: {} executions still running", st.running);
   st.closed = self->make_response_promise<bool>();
   self->delayed_send(self, grace, shutdown_atom::value);
   return st.closed;

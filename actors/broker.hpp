@@ -48,8 +48,8 @@ using broker_admin_actor = broker_actor::extend<
 // until it is sent an exit (or shutdown), not merely until its last handle
 // is dropped; exits from other nodes are ignored.
 broker_admin_actor spawn_broker(caf::actor_system& sys,
-                          config::broker_settings settings,
-                          provider_factory make_provider = {});
+                                config::broker_settings settings,
+                                provider_factory make_provider = {});
 
 }  // namespace remex::actors
 

@@ -35,8 +35,10 @@ void configure_link(caf::actor_system_config& cfg,
   cfg.set("middleman.app-identifiers", std::vector<std::string>{"remex-1"});
   // A peer that vanishes without closing its socket (a cable, a frozen
   // host) is noticed in seconds, and its executions are cancelled.
-  cfg.set("middleman.heartbeat-interval", caf::timespan{std::chrono::seconds(2)});
-  cfg.set("middleman.connection-timeout", caf::timespan{std::chrono::seconds(10)});
+  cfg.set("middleman.heartbeat-interval",
+          caf::timespan{std::chrono::seconds(2)});
+  cfg.set("middleman.connection-timeout",
+          caf::timespan{std::chrono::seconds(10)});
 }
 
 std::uint16_t publish_broker(caf::actor_system& sys,
@@ -64,8 +66,8 @@ void unpublish_broker(caf::actor_system& sys,
 }
 
 actors::broker_actor connect_broker(caf::actor_system& sys,
-                                    const std::string& host,
-                                    std::uint16_t port, std::string& error) {
+                                    const std::string& host, std::uint16_t port,
+                                    std::string& error) {
   auto r = caf::openssl::remote_actor<actors::broker_actor>(sys, host, port);
   if (r) return *r;
   // TCP got through but the TLS handshake did not: the certificates did not

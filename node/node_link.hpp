@@ -17,7 +17,8 @@ namespace remex::node {
 // the actor system is made; token_file must be readable
 // (token_file_problem() is empty): OpenSSL failing to load it later would
 // take the process down on an I/O thread.
-void configure_link(caf::actor_system_config& cfg, const std::string& token_file);
+void configure_link(caf::actor_system_config& cfg,
+                    const std::string& token_file);
 
 // True when this process's TLS calls go through openssl_error_queue.cpp
 // (which empties OpenSSL's error queue before each, working around CAF
@@ -38,7 +39,7 @@ void unpublish_broker(caf::actor_system& sys,
 // The broker published at host:port; on failure a null handle and error set
 // to the reason ("access denied", "cannot connect: Connection refused").
 actors::broker_actor connect_broker(caf::actor_system& sys,
-                                    const std::string& host,
-                                    std::uint16_t port, std::string& error);
+                                    const std::string& host, std::uint16_t port,
+                                    std::string& error);
 
 }  // namespace remex::node

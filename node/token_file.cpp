@@ -121,8 +121,8 @@ std::string token_file_problem(const std::string& path) {
   struct stat st;
   if (::stat(path.c_str(), &st) == 0 && (st.st_mode & 077))
     return "token file " + path + " is accessible by others (mode 0" +
-           std::to_string((st.st_mode >> 6 & 7) * 100 + (st.st_mode >> 3 & 7) * 10 +
-                          (st.st_mode & 7)) +
+           std::to_string((st.st_mode >> 6 & 7) * 100 +
+                          (st.st_mode >> 3 & 7) * 10 + (st.st_mode & 7)) +
            "): chmod 600 it";
   auto* f = std::fopen(path.c_str(), "r");
   if (!f) return "cannot read token file " + path + ": " + std::strerror(errno);

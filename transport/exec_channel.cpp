@@ -76,7 +76,9 @@ std::mutex notice_mtx;
 std::function<void(const std::string&)> notice_sink;
 }  // namespace
 
-std::size_t credit_window() { return window.load(std::memory_order_relaxed); }
+std::size_t credit_window() {
+  return window.load(std::memory_order_relaxed);
+}
 
 void set_credit_window(std::size_t bytes) {
   window.store(bytes > 0 ? bytes : default_window, std::memory_order_relaxed);
@@ -97,6 +99,8 @@ void connect_notice(const std::string& line) {
   }
 }
 
-void channel_listener::on_notice(std::string line) { connect_notice(line); }
+void channel_listener::on_notice(std::string line) {
+  connect_notice(line);
+}
 
 }  // namespace remex::transport

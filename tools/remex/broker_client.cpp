@@ -72,8 +72,9 @@ std::string why_no_connection(const std::string& host, std::uint16_t port) {
   for (auto* ai = res; ai && !why.empty(); ai = ai->ai_next) {
     int fd = ::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, 0);
     if (fd < 0) continue;
-    why = ::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0 ? ""
-                                                          : std::strerror(errno);
+    why = ::connect(fd, ai->ai_addr, ai->ai_addrlen) == 0
+              ? ""
+              : std::strerror(errno);
     ::close(fd);
   }
   ::freeaddrinfo(res);
@@ -90,8 +91,7 @@ std::string broker_client::prepare(const run_options& o,
     actors::add_message_types(cfg);
     return {};
   }
-  if (auto why = split_address(address, host_, port_); !why.empty())
-    return why;
+  if (auto why = split_address(address, host_, port_); !why.empty()) return why;
   token_file_ = o.token_file;
   if (token_file_.empty()) token_file_ = from_env("REMEX_TOKEN_FILE");
   if (token_file_.empty()) token_file_ = config::default_token_file();
@@ -127,7 +127,8 @@ actors::broker_actor broker_client::open(caf::actor_system& sys,
   if (!broker) {
     if (error == "cannot connect") {
       auto why = why_no_connection(host_, port_);
-      error += ": " + (why.empty() ? std::string{"no remex broker there"} : why);
+      error +=
+          ": " + (why.empty() ? std::string{"no remex broker there"} : why);
     }
     error = label() + ": " + error;
   }

@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
     if (with_value && at + 1 < argc) {
       global.push_back(a);
       global.push_back(argv[++at]);
-    } else if (a.rfind("--broker=", 0) == 0 || a.rfind("--token-file=", 0) == 0) {
+    } else if (a.rfind("--broker=", 0) == 0 ||
+               a.rfind("--token-file=", 0) == 0) {
       global.push_back(a);
     } else {
       break;

@@ -252,8 +252,8 @@ int run_command(const std::vector<std::string>& args) {
                            "is unknown\n",
                            client.label().c_str());
             else
-              std::fprintf(stderr, "remex: %s: %s\n",
-                           req.host_label().c_str(), sys.render(err).c_str());
+              std::fprintf(stderr, "remex: %s: %s\n", req.host_label().c_str(),
+                           sys.render(err).c_str());
           });
   // Every byte of output has been written by the sinks before the outcome
   // arrived. Readers may sit in poll() on a terminal: end without joining.

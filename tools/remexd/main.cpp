@@ -36,7 +36,8 @@ config::broker_settings broker_settings_of(const config::daemon_settings& d) {
   c.ssh_config = d.ssh.config_file;
   c.known_hosts = d.ssh.known_hosts;
   c.accept_new_host_key = d.ssh.accept_new_host_key;
-  c.connect_timeout_ms = static_cast<std::uint32_t>(d.ssh.connect_timeout.count());
+  c.connect_timeout_ms =
+      static_cast<std::uint32_t>(d.ssh.connect_timeout.count());
   c.keepalive_ms = static_cast<std::uint32_t>(d.ssh.keepalive.count());
   return b;
 }
@@ -48,8 +49,7 @@ void reload(const std::vector<std::string>& args,
             const actors::broker_admin_actor& broker) {
   auto fresh = config::read_daemon_settings(args);
   if (!fresh.settings) {
-    daemon::log()->error("SIGHUP: configuration not reloaded: {}",
-                         fresh.error);
+    daemon::log()->error("SIGHUP: configuration not reloaded: {}", fresh.error);
     return;
   }
   auto& s = *fresh.settings;
@@ -76,8 +76,7 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
     std::fprintf(stderr, "remexd: %s\n", why.c_str());
     return 1;
   }
-  if (auto why = daemon::start_logging(d.log_file, d.log_level);
-      !why.empty()) {
+  if (auto why = daemon::start_logging(d.log_file, d.log_level); !why.empty()) {
     std::fprintf(stderr, "remexd: %s\n", why.c_str());
     return 1;
   }
@@ -102,8 +101,8 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
   caf::actor_system sys{cfg};
   auto broker = actors::spawn_broker(sys, broker_settings_of(d));
   std::string error;
-  auto port = node::publish_broker(sys, broker, d.listen_host, d.listen_port,
-                                   error);
+  auto port =
+      node::publish_broker(sys, broker, d.listen_host, d.listen_port, error);
   if (port == 0) {
     daemon::log()->error("{}", error);
     caf::anon_send_exit(broker, caf::exit_reason::user_shutdown);

@@ -182,7 +182,6 @@ bool check_host_key(ssh_session s, const config::ssh_options& opts,
   return false;
 }
 
-
 connect_result connect_ssh(const ssh_target& target,
                            const config::ssh_options& opts,
                            const std::string& display) {

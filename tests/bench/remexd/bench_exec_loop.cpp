@@ -1,10 +1,10 @@
 // N sequential executions of one command through a remexd, over one link:
 // what a long-lived CAF client pays per execution on a warm broker.
 //   bench-remexd-loop HOST:PORT TOKEN_FILE N TARGET SSH_CONFIG COMMAND...
+#include <algorithm>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
-#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <string>
@@ -17,7 +17,8 @@ using namespace remex;
 
 int main(int argc, char** argv) {
   if (argc < 7) {
-    std::fprintf(stderr, "usage: %s HOST:PORT TOKEN N TARGET SSH_CONFIG CMD...\n",
+    std::fprintf(stderr,
+                 "usage: %s HOST:PORT TOKEN N TARGET SSH_CONFIG CMD...\n",
                  argv[0]);
     return 2;
   }
@@ -48,16 +49,20 @@ int main(int argc, char** argv) {
     auto ends = actors::bridge_std_fds(sys, -1, 1, 2);
     auto t0 = std::chrono::steady_clock::now();
     self->request(broker, caf::infinite, actors::exec_atom::value, req, ends)
-        .receive([&](const actors::outcome& o) { failures += o.exit_code() != 0; },
-                 [&](caf::error&) { ++failures; });
+        .receive(
+            [&](const actors::outcome& o) { failures += o.exit_code() != 0; },
+            [&](caf::error&) { ++failures; });
     ms.push_back(std::chrono::duration<double, std::milli>(
                      std::chrono::steady_clock::now() - t0)
                      .count());
     actors::stop_bridges(ends);
   }
   std::sort(ms.begin(), ms.end());
-  auto at = [&](double q) { return ms[static_cast<size_t>(q * (ms.size() - 1))]; };
-  std::printf("%d executions: p50 %.2f ms  p99 %.2f ms  max %.2f ms  failures %d\n",
-              n, at(0.5), at(0.99), ms.back(), failures);
+  auto at = [&](double q) {
+    return ms[static_cast<size_t>(q * (ms.size() - 1))];
+  };
+  std::printf(
+      "%d executions: p50 %.2f ms  p99 %.2f ms  max %.2f ms  failures %d\n", n,
+      at(0.5), at(0.99), ms.back(), failures);
   return failures ? 1 : 0;
 }
