@@ -210,8 +210,8 @@ std::string as_listen(const caf::config_value& v, daemon_settings& s) {
     return "expected a port from 1 to 65535, got " + in_quotes(text);
   if (!is_loopback(host))
     return in_quotes(text) +
-           " is not on loopback: listening off loopback needs TLS with "
-           "mutual certificates, which remexd does not support yet";
+           " is not on loopback: remexd listens on loopback only until "
+           "each node has a certificate of its own (the cluster)";
   s.listen_host = host;
   s.listen_port = static_cast<std::uint16_t>(number);
   return {};

@@ -417,8 +417,8 @@ CAF_TEST(listen addresses) {
                   "brackets, like [::1]:7411, got \"::1:7411\"");
   auto off_loopback = [](const std::string& where, const std::string& value) {
     return "remexd: " + where + "\"" + value +
-           "\" is not on loopback: listening off loopback needs TLS with "
-           "mutual certificates, which remexd does not support yet";
+           "\" is not on loopback: remexd listens on loopback only until "
+           "each node has a certificate of its own (the cluster)";
   };
   for (auto value : {"0.0.0.0:7411", "10.1.2.3:7411", "[::]:7411",
                      "example.com:7411", "128.0.0.1:7411"})

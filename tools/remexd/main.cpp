@@ -49,7 +49,10 @@ void reload(const std::vector<std::string>& args,
             const actors::broker_admin_actor& broker) {
   auto fresh = config::read_daemon_settings(args);
   if (!fresh.settings) {
-    daemon::log()->error("SIGHUP: configuration not reloaded: {}", fresh.error);
+    // The reader's line starts with "remexd: ", which the log says already.
+    auto why = fresh.error.rfind("remexd: ", 0) == 0 ? fresh.error.substr(8)
+                                                      : fresh.error;
+    daemon::log()->error("SIGHUP: configuration not reloaded: {}", why);
     return;
   }
   auto& s = *fresh.settings;
