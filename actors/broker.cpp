@@ -6,7 +6,10 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
+#include <cctype>
 #include <chrono>
+#include <cstdio>
+#include <ctime>
 #include <map>
 
 #include "actors/log.hpp"
@@ -184,6 +187,26 @@ void complete(self_ptr self, std::uint64_t id, outcome o) {
   }
 }
 
+// DIR/ID-HOST-TIME.rec: sorted by id, the host readable, unique across
+// restarts (ids start at 1 again).
+std::string recording_path(const std::string& dir, std::uint64_t id,
+                           const exec_request& req) {
+  std::string host;
+  for (char c : req.host_label())
+    host += std::isalnum(static_cast<unsigned char>(c)) || c == '.' ||
+                    c == '-' || c == '@'
+                ? c
+                : '_';
+  char when[32];
+  auto t = std::time(nullptr);
+  std::tm tm{};
+  ::gmtime_r(&t, &tm);
+  std::strftime(when, sizeof when, "%Y%m%dT%H%M%SZ", &tm);
+  char num[24];
+  std::snprintf(num, sizeof num, "%06llu", static_cast<unsigned long long>(id));
+  return dir + "/" + num + "-" + host + "-" + when + ".rec";
+}
+
 caf::typed_response_promise<outcome> start(self_ptr self, exec_request& req,
                                            endpoints& ends) {
   auto& st = self->state;
@@ -219,6 +242,8 @@ caf::typed_response_promise<outcome> start(self_ptr self, exec_request& req,
     return refuse("broker busy: " + std::to_string(st.running) +
                   " executions running (its limit)");
   apply_connect_defaults(st.settings.connect_defaults, req.connect);
+  if (req.record.empty() && !st.settings.record_dir.empty())
+    req.record = recording_path(st.settings.record_dir, id, req);
   ex.session_key = session_key(req);
   auto session = session_for(self, ex.session_key, req);
   ++st.running;

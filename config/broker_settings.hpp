@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <string>
 
 #include "config/agent_settings.hpp"
 #include "config/connect_options.hpp"
@@ -23,6 +24,9 @@ struct broker_settings {
   // Fills what a request leaves empty: identities, ssh config, known hosts;
   // accept_new_host_key holds when either side says so.
   connect_options connect_defaults;
+  // Records every execution a request does not record itself into this
+  // folder, one file per execution; empty: none.
+  std::string record_dir;
 };
 
 }  // namespace remex::config

@@ -25,6 +25,7 @@ The remex broker daemon: one node, serving remex clients on loopback.
       --log-file FILE        default: stderr
   -v, --log-level LEVEL      trace, debug, info (default), warn, error,
                              critical, off
+      --record-dir DIR       record every execution there (0600 files)
       --check                check the settings, say so, exit 0 (1 if wrong)
   -h, --help                 this text
 

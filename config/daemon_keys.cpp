@@ -240,6 +240,10 @@ const daemon_key keys[] = {
      [](settings& s, const value& v, bool) {
        return as_log_level(v, s.log_level);
      }},
+    {"record-dir", flag_kind::text,
+     [](settings& s, const value& v, bool cli) {
+       return as_path(v, cli, s.record_dir, true);
+     }},
     {"ssh.config-file", flag_kind::text,
      [](settings& s, const value& v, bool cli) {
        return as_path(v, cli, s.ssh.config_file, true);

@@ -49,6 +49,9 @@ struct daemon_settings {
   std::string token_file = default_token_file();
   std::string log_file;            // empty: stderr
   std::string log_level = "info";  // trace debug info warn error critical off
+  // Every execution recorded into this folder (seed recorder format, 0600
+  // files); empty: none.
+  std::string record_dir;
 
   struct ssh_group {
     std::string config_file;              // empty: ~/.ssh/config + system

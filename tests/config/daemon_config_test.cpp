@@ -117,6 +117,7 @@ name = "node-a"
 token-file = "~/secret/token"
 log-file = "/var/log/remexd.log"
 log-level = "debug"
+record-dir = "~/recordings"
 
 [ssh]
 config-file = "/etc/remex/ssh_config"
@@ -143,6 +144,7 @@ env-remove = ["AWS_*"]
   CAF_CHECK_EQUAL(s->token_file, dir + "/secret/token");
   CAF_CHECK_EQUAL(s->log_file, "/var/log/remexd.log");
   CAF_CHECK_EQUAL(s->log_level, "debug");
+  CAF_CHECK_EQUAL(s->record_dir, dir + "/recordings");
   CAF_CHECK_EQUAL(s->ssh.config_file, "/etc/remex/ssh_config");
   CAF_CHECK_EQUAL(s->ssh.known_hosts, dir + "/.ssh/known_hosts.remex");
   CAF_CHECK_EQUAL(s->ssh.identities,
@@ -479,7 +481,7 @@ CAF_TEST(the example file shows every key with its default) {
     }
     text << line << '\n';
   }
-  CAF_CHECK_EQUAL(keys, 17);
+  CAF_CHECK_EQUAL(keys, 18);
   auto s = read(text.str());
   CAF_REQUIRE(s);
   daemon_settings d;
@@ -489,6 +491,7 @@ CAF_TEST(the example file shows every key with its default) {
   CAF_CHECK_EQUAL(s->token_file, d.token_file);
   CAF_CHECK_EQUAL(s->log_file, d.log_file);
   CAF_CHECK_EQUAL(s->log_level, d.log_level);
+  CAF_CHECK_EQUAL(s->record_dir, d.record_dir);
   CAF_CHECK_EQUAL(s->ssh.config_file, d.ssh.config_file);
   CAF_CHECK_EQUAL(s->ssh.known_hosts, d.ssh.known_hosts);
   CAF_CHECK_EQUAL(s->ssh.identities, d.ssh.identities);

@@ -492,6 +492,29 @@ case_idle() {
   expect_stopped "idle" 15
 }
 
+case_record_dir() {
+  section "record-dir: every execution recorded"
+  local d=$tmp/rec out files f
+  launch "$d" --record-dir "$d/recordings" || return
+  out=$(rx "${fx[@]}" -- sh -c 'echo recorded out; echo recorded err >&2; exit 4' 2>"$d/err")
+  expect_eq "the command runs as ever" "4 recorded out" "$? $out"
+  rx -- echo local one >/dev/null
+  files=$(ls "$d/recordings" | wc -l)
+  expect_eq "one recording per execution" 2 "$files"
+  expect_eq "the folder is the user's alone" 700 "$(stat -c %a "$d/recordings")"
+  f=$(ls "$d/recordings"/*fixture* 2>/dev/null | head -1)
+  expect_eq "named ID-HOST-TIME.rec" yes \
+    "$(basename "${f:-none}" | grep -qE '^[0-9]{6}-fixture-[0-9]{8}T[0-9]{6}Z\.rec$' && echo yes || echo no)"
+  expect_eq "a recording is mode 0600" 600 "$(stat -c %a "$f" 2>/dev/null)"
+  expect_eq "replay prints its stdout" "recorded out" "$("$remex" replay "$f" 2>/dev/null)"
+  expect_eq "replay prints its stderr" "recorded err" "$("$remex" replay "$f" 2>&1 >/dev/null)"
+  expect_contains "replay --info has the exit code" "4" "$("$remex" replay --info "$f" 2>&1)"
+  out=$(rx --record "$d/own.rec" -- echo own 2>&1)
+  expect_eq "a request's own --record still wins" "0 own 2" \
+    "$? $out $(ls "$d/recordings" | wc -l)"
+  expect_stopped "record-dir" 15
+}
+
 case_token
 case_hostile
 case_config
@@ -501,5 +524,6 @@ case_remexd_killed
 case_many
 case_sighup
 case_idle
+case_record_dir
 echo "# $(($(date +%s) - test_started)) s"
 finish

@@ -4,11 +4,14 @@
 // requests, let running ones finish within the shutdown grace, kill the
 // rest. SIGHUP: read the configuration again.
 #include <signal.h>
+#include <sys/stat.h>
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
+#include <cerrno>
 #include <chrono>
+#include <cstring>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -39,7 +42,15 @@ config::broker_settings broker_settings_of(const config::daemon_settings& d) {
   c.connect_timeout_ms =
       static_cast<std::uint32_t>(d.ssh.connect_timeout.count());
   c.keepalive_ms = static_cast<std::uint32_t>(d.ssh.keepalive.count());
+  b.record_dir = d.record_dir;
   return b;
+}
+
+// Recordings hold everything commands print: the folder is the user's own.
+std::string make_record_dir(const std::string& dir) {
+  if (dir.empty() || ::mkdir(dir.c_str(), 0700) == 0 || errno == EEXIST)
+    return {};
+  return "cannot create record-dir " + dir + ": " + std::strerror(errno);
 }
 
 // SIGHUP: the same command line, the file read again. What only a restart
@@ -62,6 +73,8 @@ void reload(const std::vector<std::string>& args,
     daemon::log()->warn(
         "SIGHUP: listen, name, token-file and log-file take effect at the "
         "next start; the rest is reloaded");
+  if (auto why = make_record_dir(s.record_dir); !why.empty())
+    daemon::log()->error("SIGHUP: {}", why);
   daemon::set_log_level(s.log_level);
   transport::set_credit_window(s.limits.credit_window);
   caf::anon_send(broker, actors::settings_atom::value, broker_settings_of(s));
@@ -76,6 +89,10 @@ void reload(const std::vector<std::string>& args,
 
 int serve(const std::vector<std::string>& args, config::daemon_settings d) {
   if (auto why = node::ensure_token_file(d.token_file); !why.empty()) {
+    std::fprintf(stderr, "remexd: %s\n", why.c_str());
+    return 1;
+  }
+  if (auto why = make_record_dir(d.record_dir); !why.empty()) {
     std::fprintf(stderr, "remexd: %s\n", why.c_str());
     return 1;
   }
