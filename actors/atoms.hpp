@@ -25,6 +25,10 @@ using opened_atom = caf::atom_constant<caf::atom("opened")>;
 using files_atom = caf::atom_constant<caf::atom("files")>;
 using shutdown_atom = caf::atom_constant<caf::atom("shutdown")>;
 using idle_atom = caf::atom_constant<caf::atom("idle")>;
+using file_atom = caf::atom_constant<caf::atom("file")>;
+using paths_atom = caf::atom_constant<caf::atom("paths")>;
+using close_atom = caf::atom_constant<caf::atom("close")>;
+using answer_atom = caf::atom_constant<caf::atom("answer")>;
 using notice_atom = caf::atom_constant<caf::atom("notice")>;
 using settings_atom = caf::atom_constant<caf::atom("settings")>;
 

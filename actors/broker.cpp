@@ -12,6 +12,7 @@
 #include <ctime>
 #include <map>
 
+#include "actors/file_service.hpp"
 #include "actors/log.hpp"
 #include "config/daemon_settings.hpp"
 
@@ -48,8 +49,9 @@ struct broker_state {
   std::uint64_t next_id = 1;
   std::size_t running = 0;
   std::map<std::uint64_t, execution> executions;
-  std::map<std::string, session_entry> sessions;  // by session_key
-  bool closing = false;                           // shutdown asked
+  std::map<std::string, session_entry> sessions;         // by session_key
+  std::map<caf::actor_addr, std::string> file_services;  // → session_key
+  bool closing = false;                                  // shutdown asked
   caf::typed_response_promise<bool> closed;
   static inline const char* name = "broker";
 };
@@ -253,6 +255,37 @@ caf::typed_response_promise<outcome> start(self_ptr self, exec_request& req,
   return rp;
 }
 
+// A file session on the request's host, over the host's warm session
+// (its connection and checked agent), for the requester alone.
+caf::result<files_actor> open_files(self_ptr self, exec_request& req) {
+  auto& st = self->state;
+  if (st.closing)
+    return caf::make_error(caf::sec::runtime_error, "broker shutting down");
+  auto sender = self->current_sender();
+  auto requester = caf::actor_cast<caf::actor>(sender);
+  log_actors()->info("files on {} (requester {})", req.host_label(),
+                     requester_label(self, sender));
+  apply_connect_defaults(st.settings.connect_defaults, req.connect);
+  auto key = session_key(req);
+  auto session = session_for(self, key, req);
+  auto rp = self->make_response_promise<files_actor>();
+  self->request(session, caf::infinite, files_atom::value)
+      .then(
+          [self, rp, requester, key](file_session_ptr& files) mutable {
+            // The session stays in use (not idle) while the service lives.
+            auto service =
+                spawn_file_service(self, std::move(files), requester);
+            self->monitor(service);
+            self->state.file_services.emplace(service.address(), key);
+            rp.deliver(std::move(service));
+          },
+          [self, rp, key](caf::error& err) mutable {
+            rp.deliver(std::move(err));
+            release_session(self, key);
+          });
+  return rp;
+}
+
 caf::result<bool> shut_down(self_ptr self, caf::timespan grace) {
   auto& st = self->state;
   st.closing = true;
@@ -292,6 +325,12 @@ broker_impl_actor::behavior_type broker(self_ptr self,
     self->quit(em.reason);
   });
   self->set_down_handler([self](caf::down_msg& dm) {
+    auto& services = self->state.file_services;
+    if (auto i = services.find(dm.source); i != services.end()) {
+      release_session(self, i->second);
+      services.erase(i);
+      return;
+    }
     // A supervisor that died without reporting still owes its requester an
     // answer.
     for (auto& [id, ex] : self->state.executions)
@@ -307,6 +346,9 @@ broker_impl_actor::behavior_type broker(self_ptr self,
   return {
       [self](exec_atom, exec_request& req, endpoints& ends) {
         return start(self, req, ends);
+      },
+      [self](files_atom, exec_request& req) -> caf::result<files_actor> {
+        return open_files(self, req);
       },
       [self](list_atom) {
         std::vector<execution_info> rows;

@@ -87,9 +87,28 @@ typename Inspector::result_type inspect(Inspector& f, execution_info& x) {
            x.state, x.started_ms, x.result);
 }
 
-// The node's entry point: runs requests, answers each exactly once.
+// One agent file session on a host (remex fs, cp, paths), held by the node
+// for the requester that opened it, until it closes it or goes away.
+// Requests and answers are agent protocol frames in their CBOR encoding
+// (agentproto.md): a file_op frame in, its file_resp frame out; a
+// path_query's paths in, the path_info frame out (the agent's last answer).
+// The reply's first two elements say why there is no answer frame: a
+// transport::failure_kind (0: none) and one line; the last two are the
+// agent's log lines (slog level, text) that came before the answer.
+using files_actor = caf::typed_actor<
+    caf::replies_to<file_atom, std::string>::with<
+        std::uint8_t, std::string, std::string, std::vector<std::int32_t>,
+        std::vector<std::string>>,
+    caf::replies_to<paths_atom, std::vector<std::string>>::with<
+        std::uint8_t, std::string, std::string, std::vector<std::int32_t>,
+        std::vector<std::string>>,
+    caf::reacts_to<close_atom>>;
+
+// The node's entry point: runs requests, answers each exactly once; opens
+// file sessions on the request's host (only target and connect count).
 using broker_actor = caf::typed_actor<
     caf::replies_to<exec_atom, exec_request, endpoints>::with<outcome>,
-    caf::replies_to<list_atom>::with<std::vector<execution_info>>>;
+    caf::replies_to<list_atom>::with<std::vector<execution_info>>,
+    caf::replies_to<files_atom, exec_request>::with<files_actor>>;
 
 }  // namespace remex::actors

@@ -21,7 +21,10 @@ void add_message_types(caf::actor_system_config& cfg) {
       .add_message_type<signal_actor>("remex.signal_actor")
       .add_message_type<signal_source_actor>("remex.signal_source_actor")
       .add_message_type<supervisor_actor>("remex.supervisor_actor")
-      .add_message_type<broker_actor>("remex.broker_actor");
+      .add_message_type<broker_actor>("remex.broker_actor")
+      .add_message_type<files_actor>("remex.files_actor")
+      // The agent's log levels that travel with a file answer.
+      .add_message_type<std::vector<std::int32_t>>("std::vector<int32_t>");
 }
 
 }  // namespace remex::actors

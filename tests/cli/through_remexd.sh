@@ -18,7 +18,7 @@ export REMEX_BROKER=127.0.0.1:$REMEXD_PORT REMEX_TOKEN_FILE=$REMEXD_TOKEN
 rc=$?
 stop_remexd
 expect_eq "remexd ends 0 on SIGTERM" 0 $?
-started=$(grep -c "start:" "$REMEXD_LOG")
-[ "$started" -gt 0 ] && pass "the cases ran through remexd ($started executions)" ||
+started=$(grep -c "start:\|] files on " "$REMEXD_LOG")
+[ "$started" -gt 0 ] && pass "the cases ran through remexd ($started executions and file sessions)" ||
   fail "no execution went through remexd"
 finish && exit $rc

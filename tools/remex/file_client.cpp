@@ -17,6 +17,8 @@
 #include "actors/broker.hpp"
 #include "actors/types.hpp"
 #include "protocol/limits.hpp"
+#include "tools/remex/broker_client.hpp"
+#include "tools/remex/remote_files.hpp"
 #include "tools/remex/run_command.hpp"
 
 namespace remex::cli {
@@ -494,21 +496,41 @@ class agent_fs : public file_system {
 // ends: the commands end with _exit, like run.
 struct cli_actors {
   caf::actor_system_config cfg;
+  broker_client client;         // embedded (sessions spawned here) or a remexd
+  actors::broker_actor broker;  // a remexd's, once connected
   std::unique_ptr<caf::actor_system> sys;
   std::unique_ptr<caf::scoped_actor> self;
   std::vector<actors::session_actor> sessions;
 };
 
+run_options broker_choice;  // --broker, --token-file (use_broker)
+
 cli_actors& the_actors() {
   static cli_actors* a = [] {
     auto* x = new cli_actors;
-    actors::add_message_types(x->cfg);
+    if (auto why = x->client.prepare(broker_choice, x->cfg); !why.empty())
+      throw link_failure(why);
     x->cfg.set("scheduler.policy", caf::atom("sharing"));
     x->sys = std::make_unique<caf::actor_system>(x->cfg);
     x->self = std::make_unique<caf::scoped_actor>(*x->sys);
     return x;
   }();
   return *a;
+}
+
+// The file session a remexd holds for us on req's host.
+std::shared_ptr<transport::file_session> open_remote_files(
+    cli_actors& a, const actors::exec_request& req) {
+  std::string error;
+  if (!a.broker) a.broker = a.client.open(*a.sys, error);
+  if (!a.broker) throw link_failure(error);
+  actors::files_actor files;
+  (*a.self)
+      ->request(a.broker, caf::infinite, actors::files_atom::value, req)
+      .receive([&](actors::files_actor& f) { files = std::move(f); },
+               [&](caf::error& e) { error = a.sys->render(e); });
+  if (!files) throw link_failure(qualified(req.host_label(), error));
+  return remote_file_session(*a.sys, std::move(files), a.client.label());
 }
 
 }  // namespace
@@ -536,9 +558,16 @@ caf::actor_system& cli_actor_system() {
   return *the_actors().sys;
 }
 
+void use_broker(const run_options& o) {
+  broker_choice.broker = o.broker;
+  broker_choice.token_file = o.token_file;
+  broker_choice.log_level = o.log_level;
+}
+
 std::shared_ptr<transport::file_session> open_file_session(
     const actors::exec_request& req) {
   auto& a = the_actors();
+  if (a.client.remote()) return open_remote_files(a, req);
   auto t = actors::default_provider(req);
   config::agent_settings agent;
   agent.local_dir = config::default_agent_dir();

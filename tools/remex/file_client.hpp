@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "actors/exec_request.hpp"
+#include "tools/remex/run_options.hpp"
 #include "transport/agent_files.hpp"
 
 namespace caf {
@@ -89,9 +90,15 @@ std::unique_ptr<file_system> local_file_system();
 std::unique_ptr<file_system> agent_file_system(
     std::string host, std::shared_ptr<transport::file_session> session);
 
+// Where file sessions come from: this process (the default), or the remexd
+// of o.broker / $REMEX_BROKER with o.token_file. Call before the first
+// open_file_session.
+void use_broker(const run_options& o);
+
 // Reaches req.target (empty: this machine, with the agent beside remex)
-// through a session actor of cli_actor_system(), and waits for its agent
-// file session. Throws link_failure when there is none.
+// through a session actor of cli_actor_system(), or through a remexd
+// (use_broker), and waits for its agent file session. Throws link_failure
+// when there is none.
 std::shared_ptr<transport::file_session> open_file_session(
     const actors::exec_request& req);
 

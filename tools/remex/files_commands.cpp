@@ -152,6 +152,7 @@ run_options parse_front(const std::vector<std::string>& args, std::size_t& i,
       finish(255);
     }
   }
+  use_broker(o);
   return o;
 }
 

@@ -192,7 +192,8 @@ int parse_connection_option(const std::vector<std::string>& args,
   return take_option(args, i, o, error, [with_host](const std::string& n) {
     return (with_host && n == "--host") || n == "--identity" ||
            n == "--ssh-config" || n == "--known-hosts" ||
-           n == "--accept-new-host-key" || n == "--log-level";
+           n == "--accept-new-host-key" || n == "--log-level" ||
+           n == "--broker" || n == "--token-file";
   });
 }
 

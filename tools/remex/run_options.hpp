@@ -25,7 +25,8 @@ std::optional<run_options> parse_run_options(
     const std::vector<std::string>& args, std::string& error);
 
 // For subcommands other than run: the connection option at args[i] (-H when
-// with_host, -i, -F, --known-hosts, --accept-new-host-key, -v), parsed as run
+// with_host, -i, -F, --known-hosts, --accept-new-host-key, -v, --broker,
+// --token-file), parsed as run
 // parses it into o.request.target / o.request.connect / o.log_level; i
 // advances past its value. 1 applied, 0 not a connection option, -1 a bad
 // value (error says why).
