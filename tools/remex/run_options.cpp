@@ -196,6 +196,14 @@ int parse_connection_option(const std::vector<std::string>& args,
   });
 }
 
+int parse_exec_option(const std::vector<std::string>& args, std::size_t& i,
+                      run_options& o, std::string& error) {
+  return take_option(args, i, o, error, [](const std::string& n) {
+    return n == "--backend" || n == "--env" || n == "--cwd" ||
+           n == "--timeout" || n == "--broker" || n == "--token-file";
+  });
+}
+
 std::optional<run_options> parse_run_options(
     const std::vector<std::string>& args, std::string& error) {
   run_options o;
