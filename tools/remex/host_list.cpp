@@ -14,8 +14,8 @@ constexpr std::size_t max_hosts = 100000;
 
 bool all_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
-           return std::isdigit(c) != 0;
-         });
+    return std::isdigit(c) != 0;
+  });
 }
 
 std::string pad(unsigned long long n, std::size_t width) {
@@ -63,12 +63,13 @@ bool expand_name(const std::string& name, std::vector<std::string>& out,
   while (i < name.size()) {
     auto open = name.find('[', i);
     auto close = name.find(']', i);
-    if (close != std::string::npos && (open == std::string::npos || close < open)) {
+    if (close != std::string::npos &&
+        (open == std::string::npos || close < open)) {
       error = "unmatched ']' in '" + name + "'";
       return false;
     }
-    auto literal = name.substr(i, open == std::string::npos ? std::string::npos
-                                                            : open - i);
+    auto literal = name.substr(
+        i, open == std::string::npos ? std::string::npos : open - i);
     for (auto& a : acc) a += literal;
     if (open == std::string::npos) break;
     if (close == std::string::npos) {

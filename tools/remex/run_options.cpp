@@ -26,7 +26,8 @@ const char* run_usage =
     "                             'remex replay'\n"
     "  -v, --log-level LEVEL      trace, debug, info, warn (default), error\n"
     "      --broker HOST[:PORT]   run it through a remexd (default port 7411;\n"
-    "                             also $REMEX_BROKER); connection options then\n"
+    "                             also $REMEX_BROKER); connection options "
+    "then\n"
     "                             name files on the broker's machine\n"
     "      --token-file FILE      the broker's token (also $REMEX_TOKEN_FILE;\n"
     "                             default ~/.local/state/remex/token)\n";
