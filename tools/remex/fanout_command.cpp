@@ -91,6 +91,7 @@ struct driver_state {
   std::vector<bool> have;
   int interrupts = 0;
   bool closing = false;
+  bool stopped = false;  // start no more hosts (Ctrl-C, the broker is gone)
   caf::response_promise done;
 };
 
@@ -298,10 +299,21 @@ void launch(driver_ptr self, std::size_t i) {
 
 void launch_more(driver_ptr self) {
   auto& st = self->state;
-  while (st.interrupts == 0 && st.next < st.plan.hosts.size() &&
+  while (!st.stopped && st.next < st.plan.hosts.size() &&
          st.running.size() < st.plan.width)
     launch(self, st.next++);
   if (st.finished == st.plan.hosts.size()) finish(self);
+}
+
+// Hosts not started yet never will be: each is reported as `why`.
+void skip_queued(driver_ptr self, const char* why, host_result::status_t status,
+                 int code) {
+  auto& st = self->state;
+  st.stopped = true;
+  while (st.next < st.plan.hosts.size()) {
+    auto i = st.next++;
+    record(self, i, not_run(st.plan.hosts[i], why, status, code));
+  }
 }
 
 caf::behavior driver(driver_ptr self, fanout_plan plan, broker_actor broker,
@@ -319,21 +331,15 @@ caf::behavior driver(driver_ptr self, fanout_plan plan, broker_actor broker,
   self->set_down_handler([self](caf::down_msg&) {
     auto& st = self->state;
     std::vector<std::size_t> lost;
-    for (auto& [i, h] : st.running) lost.push_back(i);
+    for (auto& kv : st.running) lost.push_back(kv.first);
+    skip_queued(self, "broker lost before it ran", host_result::unreachable,
+                255);
     for (auto i : lost)
       complete(self, i,
                not_run(st.plan.hosts[i],
                        "connection to the broker lost; the command's fate is "
                        "unknown",
                        host_result::unreachable, 255));
-    while (st.next < st.plan.hosts.size()) {
-      auto i = st.next++;
-      st.running.emplace(i, running_host{});
-      st.running.erase(i);
-      record(self, i,
-             not_run(st.plan.hosts[i], "broker lost before it ran",
-                     host_result::unreachable, 255));
-    }
   });
   return {
       [self](open_atom) {
@@ -351,12 +357,8 @@ caf::behavior driver(driver_ptr self, fanout_plan plan, broker_actor broker,
         for (auto& [i, h] : st.running)
           caf::anon_send(h.relay.input, signal_atom::value, send);
         if (st.interrupts == 1) {
-          while (st.next < st.plan.hosts.size()) {
-            auto i = st.next++;
-            record(self, i,
-                   not_run(st.plan.hosts[i], "not started: interrupted",
-                           host_result::failed, 130));
-          }
+          skip_queued(self, "not started: interrupted", host_result::failed,
+                      130);
         } else if (st.interrupts == 2) {
           self->delayed_send(self, std::chrono::seconds(2),
                              deadline_atom::value);
