@@ -230,11 +230,19 @@ host_result from_outcome(const std::string& host, const outcome& o,
       r.error = "cancelled";
       r.status = host_result::failed;
       break;
-    case outcome::failed:
+    case outcome::failed: {
       r.error = o.message.empty() ? o.to_string() : o.message;
-      r.status = host_result::unreachable;
+      // The host could not be reached or used; a command that is not
+      // found, or an agent that failed, is the host's failure instead.
+      using fk = transport::failure_kind;
+      auto f = o.failure;
+      bool unreachable = f == fk::connect || f == fk::auth ||
+                         f == fk::host_key || f == fk::lost ||
+                         f == fk::cluster || f == fk::none;
+      r.status = unreachable ? host_result::unreachable : host_result::failed;
       r.code = 255;
       break;
+    }
   }
   return r;
 }
@@ -460,10 +468,6 @@ int fanout_command(const std::vector<std::string>& args) {
     return 255;
   }
   spdlog::set_level(spdlog::level::from_str(o.log_level));
-  transport::set_connect_notice_sink(
-      [quiet = o.log_level == "error"](const std::string& line) {
-        if (!quiet) std::fprintf(stderr, "%s\n", line.c_str());
-      });
   ::signal(SIGPIPE, SIG_IGN);
   auto sigs = block_for_sigwait({SIGINT});
   plan.live_progress = ::isatty(STDERR_FILENO) == 1;
@@ -485,6 +489,12 @@ int fanout_command(const std::vector<std::string>& args) {
   }
   auto out_writer = spawn_fd_writer(sys, STDOUT_FILENO, false);
   auto err_writer = spawn_fd_writer(sys, STDERR_FILENO, plan.live_progress);
+  // Connection notices (a host key recorded) come from connecting threads:
+  // through the writer, they never cut a host's line or the live line.
+  transport::set_connect_notice_sink(
+      [quiet = o.log_level == "error", err_writer](const std::string& line) {
+        if (!quiet) caf::anon_send(err_writer, line + "\n");
+      });
   auto d = sys.spawn(driver, std::move(plan), broker, out_writer, err_writer);
   // Detached for good: the process ends with _Exit below.
   std::thread([sigs, d] {
