@@ -12,6 +12,7 @@
 #include <caf/stateful_actor.hpp>
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <map>
 #include <set>
 #include <thread>
@@ -56,6 +57,10 @@ const char* fanout_usage =
     "The command gets no stdin. Ctrl-C sends SIGINT to every running command "
     "and\n"
     "starts no more hosts; a second Ctrl-C kills them all and exits 130.\n"
+    "On a terminal, stderr shows a live 'done/total' line; at the end, "
+    "always:\n"
+    "  remex fanout: N hosts: A ok, B failed (exit != 0), C unreachable, D "
+    "timed out\n"
     "Exit: 0 when all hosts exit 0, 255 when any was unreachable or failed in\n"
     "remex, else the largest exit code (signal N: 128+N, timed out: 124).\n";
 
@@ -408,6 +413,11 @@ std::string parse(const std::vector<std::string>& args, fanout_plan& plan,
       break;
     }
     if (a.size() < 2 || a[0] != '-') break;
+    if (a == "--help" || a == "-h") {
+      // Also after --broker given before "fanout", which main passes first.
+      std::fputs(fanout_usage, stdout);
+      std::exit(0);
+    }
     std::string v;
     if (is(a, "-H", "--host") || is(a, "-w", "--hosts") ||
         is(a, "-x", "--exclude")) {
