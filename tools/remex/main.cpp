@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/remex/fanout_command.hpp"
 #include "tools/remex/files_commands.hpp"
 #include "tools/remex/replay_command.hpp"
 #include "tools/remex/run_command.hpp"
@@ -18,6 +19,7 @@ namespace {
 const char* usage =
     "usage: remex COMMAND [ARGS...]\n"
     "  run     run one command on a host (or this machine), like ssh host cmd\n"
+    "  fanout  run one command on many hosts at once, like pdsh\n"
     "  replay  print what a recorded command printed (run --record FILE)\n"
     "  paths   list the executables a host has (its $PATH, or DIRs)\n"
     "  fs      file operations on a host: ls, stat, mkdir, rm, mv, ln, "
@@ -81,6 +83,13 @@ int main(int argc, char** argv) {
       return 0;
     }
     return remex::cli::run_command(args);
+  }
+  if (sub == "fanout") {
+    if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {
+      std::fputs(remex::cli::fanout_usage, stdout);
+      return 0;
+    }
+    return remex::cli::fanout_command(args);
   }
   if (sub == "replay") {
     if (!args.empty() && (args[0] == "--help" || args[0] == "-h")) {

@@ -26,7 +26,8 @@ const char* run_usage =
     "                             'remex replay'\n"
     "  -v, --log-level LEVEL      trace, debug, info, warn (default), error\n"
     "      --broker HOST[:PORT]   run it through a remexd (default port 7411;\n"
-    "                             also $REMEX_BROKER); connection options then\n"
+    "                             also $REMEX_BROKER); connection options "
+    "then\n"
     "                             name files on the broker's machine\n"
     "      --token-file FILE      the broker's token (also $REMEX_TOKEN_FILE;\n"
     "                             default ~/.local/state/remex/token)\n";
@@ -194,6 +195,14 @@ int parse_connection_option(const std::vector<std::string>& args,
            n == "--ssh-config" || n == "--known-hosts" ||
            n == "--accept-new-host-key" || n == "--log-level" ||
            n == "--broker" || n == "--token-file";
+  });
+}
+
+int parse_exec_option(const std::vector<std::string>& args, std::size_t& i,
+                      run_options& o, std::string& error) {
+  return take_option(args, i, o, error, [](const std::string& n) {
+    return n == "--backend" || n == "--env" || n == "--cwd" ||
+           n == "--timeout" || n == "--broker" || n == "--token-file";
   });
 }
 

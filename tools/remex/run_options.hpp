@@ -34,6 +34,11 @@ int parse_connection_option(const std::vector<std::string>& args,
                             std::size_t& i, run_options& o, std::string& error,
                             bool with_host = true);
 
+// Like parse_connection_option, for the options that shape the command
+// rather than the connection: -b, -e, -C, -t, --broker, --token-file.
+int parse_exec_option(const std::vector<std::string>& args, std::size_t& i,
+                      run_options& o, std::string& error);
+
 extern const char* run_usage;
 
 }  // namespace remex::cli
