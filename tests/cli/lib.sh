@@ -50,14 +50,15 @@ finish() {
   [ "$failures" -eq 0 ]
 }
 
-# start_fixture TMP: a real sshd in TMP/fixture, its env sourced; at exit the
-# sshd is stopped and TMP removed. Exits the test when sshd cannot start.
+# start_fixture TMP [-o Option=value ...]: a real sshd in TMP/fixture, its env
+# sourced (the options go to sshd); at exit the sshd is stopped and TMP
+# removed. Exits the test when sshd cannot start.
 start_fixture() {
   local fx="$1/fixture"
   mkdir -p "$fx"
   # shellcheck disable=SC2064 # expand now: the paths are fixed
   trap "'$lib_dir/../fixtures/sshd-fixture' stop '$fx' >/dev/null 2>&1; rm -rf '$1'" EXIT
-  "$lib_dir/../fixtures/sshd-fixture" start "$fx" >/dev/null || {
+  "$lib_dir/../fixtures/sshd-fixture" start "$fx" "${@:2}" >/dev/null || {
     echo "FAIL - the sshd fixture did not start"
     exit 1
   }
