@@ -247,7 +247,10 @@ PY
   # Ctrl-C: SIGINT reaches every host's remote process group.
   marker=fanout-int-$$-$RANDOM
   set -m # else bash starts the background job with SIGINT ignored
-  fan -H 'h[01-05]' -- sh -c 'trap "echo got INT; exit 7" INT; echo ready; while :; do sleep 0.05; done' "$marker" \
+  # remex itself in the background, not the fan function: a function would
+  # run in a subshell whose bash, not remex, gets the SIGINT (and holds it
+  # until remex ends).
+  "$remex" fanout "${via[@]}" -F "$cfg" -H 'h[01-05]' -- sh -c 'trap "echo got INT; exit 7" INT; echo ready; while :; do sleep 0.05; done' "$marker" \
     >"$out" 2>"$err" &
   local pid=$!
   set +m
