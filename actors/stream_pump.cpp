@@ -81,8 +81,9 @@ output_pump_actor::behavior_type output_pump(
   self->set_down_handler([self](caf::down_msg& dm) {
     auto& st = self->state;
     if (!st.sink || dm.source != st.sink.address()) return;
-    sink_failed(self, dm.reason ? dm.reason
-                                : caf::make_error(caf::sec::request_receiver_down));
+    sink_failed(self, dm.reason
+                          ? dm.reason
+                          : caf::make_error(caf::sec::request_receiver_down));
     maybe_close(self);
   });
   return {

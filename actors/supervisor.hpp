@@ -36,8 +36,7 @@ using supervisor_impl_actor = supervisor_actor::extend<
     caf::reacts_to<done_atom, std::uint32_t>,
     caf::reacts_to<log_atom, std::int32_t, std::string>,
     // a line for the requester about the connection (a host key recorded)
-    caf::reacts_to<notice_atom, std::string>,
-    caf::reacts_to<deadline_atom>>;
+    caf::reacts_to<notice_atom, std::string>, caf::reacts_to<deadline_atom>>;
 
 // Where a supervisor reports its one outcome (the broker's internal side).
 using report_actor =
