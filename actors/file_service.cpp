@@ -57,6 +57,17 @@ std::string decode_one(const std::string& bytes, protocol::frame_type want,
   return {};
 }
 
+// From the session's I/O thread to the service's mailbox: the answer frame
+// encoded, or nothing when the session failed.
+void post_answer(const service_impl_actor& me, std::uint64_t key,
+                 transport::failure_kind failure, std::string message,
+                 const protocol::frame& answer) {
+  auto ok = failure == transport::failure_kind::none;
+  caf::anon_send(me, answer_atom::value, key, failure_code(failure),
+                 std::move(message),
+                 ok ? protocol::encode(answer) : std::string{});
+}
+
 answer_promise wait_for(self_ptr self, std::uint64_t& key) {
   key = self->state.next++;
   auto rp = self->make_response_promise<std::uint8_t, std::string, std::string,
@@ -100,16 +111,10 @@ service_impl_actor::behavior_type service(self_ptr self,
         auto rp = wait_for(self, key);
         self->state.session->request(
             std::move(*f.fop), [me, key](transport::file_answer a) {
-              std::string out;
-              if (!a.lost()) {
-                protocol::frame r;
-                r.t = protocol::frame_type::file_resp;
-                r.frp = std::move(a.resp);
-                out = protocol::encode(r);
-              }
-              caf::anon_send(me, answer_atom::value, key,
-                             failure_code(a.failure), std::move(a.message),
-                             std::move(out));
+              protocol::frame r;
+              r.t = protocol::frame_type::file_resp;
+              r.frp = std::move(a.resp);
+              post_answer(me, key, a.failure, std::move(a.message), r);
             });
         return rp;
       },
@@ -118,16 +123,10 @@ service_impl_actor::behavior_type service(self_ptr self,
         auto rp = wait_for(self, key);
         self->state.session->query_paths(
             std::move(dirs), [me, key](transport::paths_answer a) {
-              std::string out;
-              if (a.failure == transport::failure_kind::none) {
-                protocol::frame r;
-                r.t = protocol::frame_type::path_info;
-                r.i = std::move(a.info);
-                out = protocol::encode(r);
-              }
-              caf::anon_send(me, answer_atom::value, key,
-                             failure_code(a.failure), std::move(a.message),
-                             std::move(out));
+              protocol::frame r;
+              r.t = protocol::frame_type::path_info;
+              r.i = std::move(a.info);
+              post_answer(me, key, a.failure, std::move(a.message), r);
             });
         return rp;
       },
