@@ -64,8 +64,6 @@ std::int64_t now_ms() {
       .count();
 }
 
-// Requests to one host with the same connect options share a session (and
-// its connections); other options mean another session.
 // A file as it is now: a connection made under an older ssh config, known
 // hosts file or key is not reused (a host key removed from known_hosts, or
 // a config edited, counts from the next request, as without a broker).
@@ -77,6 +75,8 @@ std::string file_version(const std::string& path) {
          "." + std::to_string(st.st_mtim.tv_nsec);
 }
 
+// Requests to one host with the same connect options share a session (and
+// its connections); other options mean another session.
 std::string session_key(const exec_request& req) {
   auto& c = req.connect;
   // Fields joined by a byte no path or option contains.
