@@ -5,7 +5,7 @@
 #include <set>
 
 #include "tools/remex/fanout_command.hpp"
-#include "tools/remex/host_list.hpp"
+#include "config/host_list.hpp"
 #include "transport/ssh/ssh_target.hpp"
 
 namespace remex::cli {
@@ -86,7 +86,7 @@ std::string parse_fanout_options(const std::vector<std::string>& args,
     if (is(a, "-H", "--host") || is(a, "-w", "--hosts") ||
         is(a, "-x", "--exclude")) {
       if (!value_of(a, v)) return "option '" + a + "' needs a value";
-      auto list = expand_hosts(v, error);
+      auto list = config::expand_hosts(v, error);
       if (!error.empty()) return "bad host list '" + v + "': " + error;
       if (a.rfind("-x", 0) == 0 || a.rfind("--exclude", 0) == 0)
         excluded.insert(list.begin(), list.end());
