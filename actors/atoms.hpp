@@ -31,5 +31,6 @@ using close_atom = caf::atom_constant<caf::atom("close")>;
 using answer_atom = caf::atom_constant<caf::atom("answer")>;
 using notice_atom = caf::atom_constant<caf::atom("notice")>;
 using settings_atom = caf::atom_constant<caf::atom("settings")>;
+using groups_atom = caf::atom_constant<caf::atom("groups")>;
 
 }  // namespace remex::actors

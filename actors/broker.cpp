@@ -350,6 +350,7 @@ broker_impl_actor::behavior_type broker(self_ptr self,
       [self](files_atom, exec_request& req) -> caf::result<files_actor> {
         return open_files(self, req);
       },
+      [self](groups_atom) { return self->state.settings.host_groups; },
       [self](list_atom) {
         std::vector<execution_info> rows;
         for (auto& [id, ex] : self->state.executions) rows.push_back(ex.info);

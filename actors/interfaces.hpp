@@ -105,10 +105,13 @@ using files_actor = caf::typed_actor<
     caf::reacts_to<close_atom>>;
 
 // The node's entry point: runs requests, answers each exactly once; opens
-// file sessions on the request's host (only target and connect count).
+// file sessions on the request's host (only target and connect count); tells
+// its host groups, name → host list (config/host_groups.hpp), which the
+// requester expands itself.
 using broker_actor = caf::typed_actor<
     caf::replies_to<exec_atom, exec_request, endpoints>::with<outcome>,
     caf::replies_to<list_atom>::with<std::vector<execution_info>>,
-    caf::replies_to<files_atom, exec_request>::with<files_actor>>;
+    caf::replies_to<files_atom, exec_request>::with<files_actor>,
+    caf::replies_to<groups_atom>::with<std::map<std::string, std::string>>>;
 
 }  // namespace remex::actors

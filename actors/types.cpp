@@ -25,6 +25,8 @@ void add_message_types(caf::actor_system_config& cfg) {
       .add_message_type<files_actor>("remex.files_actor")
       // The agent's log levels that travel with a file answer.
       .add_message_type<std::vector<std::int32_t>>("std::vector<int32_t>");
+  // The host groups (groups_atom) travel as std::map<std::string,
+  // std::string>, which CAF 0.17 knows already.
 }
 
 }  // namespace remex::actors

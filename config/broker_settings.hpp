@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <map>
 #include <string>
 
 #include "config/agent_settings.hpp"
@@ -27,6 +28,9 @@ struct broker_settings {
   // Records every execution a request does not record itself into this
   // folder, one file per execution; empty: none.
   std::string record_dir;
+  // Host groups, name → host list (config/host_groups.hpp), for requesters
+  // that ask (remex fanout -g); checked before they get here.
+  std::map<std::string, std::string> host_groups;
 };
 
 }  // namespace remex::config

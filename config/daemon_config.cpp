@@ -9,6 +9,7 @@
 #include <map>
 
 #include "config/daemon_keys.hpp"
+#include "config/host_groups.hpp"
 #include "config/ini_file.hpp"
 
 namespace remex::config {
@@ -38,6 +39,7 @@ and flags override the file:
       --limits.max-executions=256  --limits.credit-window=1048576 (bytes)
       --limits.idle-timeout=5min   --limits.shutdown-grace=10s
       --agent.env-keep=PATTERN     --agent.env-remove=PATTERN (lists, as above)
+      --groups.NAME=HOSTS          a host group, e.g. --groups.web='web[01-20]'
 Durations: 100ms, 30s, 5min, 1h. Text needs no quotes on the command line.
 )";
 
@@ -45,7 +47,7 @@ namespace {
 
 struct flag {
   std::string option;  // as typed, without its value: "--limits.idle-timeout"
-  const daemon_key* key;
+  const daemon_key* key;  // nullptr: a group, --groups.NAME
   std::string text;
   bool bare;  // no value given (a toggle)
 };
@@ -96,7 +98,8 @@ bool parse_command_line(const std::vector<std::string>& args, command_line& out,
       return false;
     }
     const daemon_key* key = nullptr;
-    if (name != "config") {
+    bool group = name.rfind("groups.", 0) == 0;
+    if (name != "config" && !group) {
       key = find_daemon_key(name);
       if (!key) {
         error =
@@ -114,6 +117,10 @@ bool parse_command_line(const std::vector<std::string>& args, command_line& out,
         error = cli_error(option + ": missing value");
         return false;
       }
+    }
+    if (group) {
+      out.flags.push_back({option, nullptr, text, false});
+      continue;
     }
     if (!key) {
       if (text.empty()) {
@@ -162,7 +169,18 @@ bool apply_flags(const std::vector<flag>& flags, daemon_settings& s,
     if (!problem.empty()) error = cli_error(option + ": " + problem);
     return problem.empty();
   };
+  bool groups_given = false;
   for (auto& f : flags) {
+    if (!f.key) {
+      auto what = add_host_group(s.groups, f.option.substr(9),
+                                 caf::config_value{f.text});
+      if (!what.empty()) {
+        error = cli_error(f.option + ": " + what);
+        return false;
+      }
+      groups_given = true;
+      continue;
+    }
     if (f.key->kind != flag_kind::list) {
       if (!store(f.key, f.option, flag_value(f))) return false;
       continue;
@@ -184,23 +202,11 @@ bool apply_flags(const std::vector<flag>& flags, daemon_settings& s,
     auto& [option, elements] = lists[key];
     if (!store(key, option, caf::config_value{elements})) return false;
   }
-  return true;
-}
-
-bool read_file(const std::string& path, std::string& text, std::string& why) {
-  std::FILE* file = std::fopen(path.c_str(), "rb");
-  if (!file) {
-    why = std::strerror(errno);
+  if (auto bad = groups_given ? check_host_groups(s.groups) : std::nullopt) {
+    error = cli_error("--groups." + bad->first + ": " + bad->second);
     return false;
   }
-  char buf[4096];
-  std::size_t n;
-  while ((n = std::fread(buf, 1, sizeof(buf), file)) > 0) text.append(buf, n);
-  bool failed = std::ferror(file);
-  int err = errno;
-  std::fclose(file);
-  if (failed) why = std::strerror(err);  // e.g. a directory: "Is a directory"
-  return !failed;
+  return true;
 }
 
 bool apply_file(const std::string& path, daemon_settings& s,
@@ -210,8 +216,9 @@ bool apply_file(const std::string& path, daemon_settings& s,
             ": " + what;
     return false;
   };
-  std::string text, why;
-  if (!read_file(path, text, why)) return fail(0, "cannot read: " + why);
+  std::string text;
+  if (int err = read_text_file(path, text))
+    return fail(0, std::string{"cannot read: "} + std::strerror(err));
   ini_problem problem;
   auto contents = parse_ini(text, problem);
   if (!contents) return fail(problem.line, problem.what);
@@ -228,8 +235,21 @@ bool apply_file(const std::string& path, daemon_settings& s,
   };
   // "listen" and "remexd.listen" are one key.
   std::map<const daemon_key*, int> first_line;
+  // [groups] takes any name; what the groups refer to is checked once all
+  // are in, and said of the line that names it.
+  std::vector<std::string> group_order;
+  std::map<std::string, int> group_lines;
   for (auto& entry : contents->entries) {
     if (report_group(entry.line)) return unknown_group();
+    if (entry.key.rfind("groups.", 0) == 0) {
+      auto name = entry.key.substr(7);
+      if (auto what = add_host_group(s.groups, name, entry.value);
+          !what.empty())
+        return fail(entry.line, entry.key + ": " + what);
+      group_order.push_back(name);
+      group_lines[name] = entry.line;
+      continue;
+    }
     auto key = find_daemon_key(entry.key);
     if (!key) return fail(entry.line, "unknown key '" + entry.key + "'");
     auto [seen, fresh] = first_line.emplace(key, entry.line);
@@ -240,6 +260,9 @@ bool apply_file(const std::string& path, daemon_settings& s,
       return fail(entry.line, entry.key + ": " + what);
   }
   if (group != contents->groups.end()) return unknown_group();
+  if (auto bad = check_host_groups(s.groups, group_order))
+    return fail(group_lines[bad->first],
+                "groups." + bad->first + ": " + bad->second);
   return true;
 }
 

@@ -309,7 +309,7 @@ const daemon_key* find_daemon_key(std::string_view name) {
 
 bool is_daemon_group(std::string_view name) {
   return name == "remexd" || name == "ssh" || name == "limits" ||
-         name == "agent";
+         name == "agent" || name == "groups";
 }
 
 std::string in_quotes(std::string_view text) {

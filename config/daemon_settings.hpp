@@ -1,8 +1,9 @@
 // Everything remexd is configured with, one member per key of its config file
 // (see tools/remexd/remexd.conf.example); the nested groups mirror the file's
-// [ssh], [limits] and [agent] sections. Defaults are the daemon's defaults, so
-// a default-constructed daemon_settings is a working configuration. Read it
-// from a file and flags with read_daemon_settings (config/daemon_config.hpp).
+// [ssh], [limits], [agent] and [groups] sections. Defaults are the daemon's
+// defaults, so a default-constructed daemon_settings is a working
+// configuration. Read it from a file and flags with read_daemon_settings
+// (config/daemon_config.hpp).
 #pragma once
 
 #include <pwd.h>
@@ -11,6 +12,7 @@
 #include <chrono>
 #include <cstdint>
 #include <cstdlib>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -73,6 +75,10 @@ struct daemon_settings {
     std::vector<std::string> env_keep;  // patterns like "LC_*"
     std::vector<std::string> env_remove;
   } agent;
+
+  // [groups]: name → host list ("web" → "web[01-20]"), each checked to
+  // expand (config/host_groups.hpp). Clients ask the broker for them.
+  std::map<std::string, std::string> groups;
 };
 
 }  // namespace remex::config

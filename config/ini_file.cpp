@@ -7,6 +7,7 @@
 #include <caf/parser_state.hpp>
 #include <caf/pec.hpp>
 #include <caf/settings.hpp>
+#include <cerrno>
 #include <cstdio>
 #include <map>
 #include <set>
@@ -220,6 +221,18 @@ std::optional<ini_contents> parse_ini(std::string_view text,
       result.entries.begin(), result.entries.end(),
       [](const ini_entry& a, const ini_entry& b) { return a.line < b.line; });
   return result;
+}
+
+int read_text_file(const std::string& path, std::string& text) {
+  std::FILE* file = std::fopen(path.c_str(), "rb");
+  if (!file) return errno;
+  char buf[4096];
+  std::size_t n;
+  while ((n = std::fread(buf, 1, sizeof(buf), file)) > 0) text.append(buf, n);
+  bool failed = std::ferror(file);
+  int err = errno;
+  std::fclose(file);
+  return failed ? (err ? err : EIO) : 0;
 }
 
 }  // namespace remex::config

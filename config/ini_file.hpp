@@ -40,4 +40,8 @@ struct ini_problem {
 std::optional<ini_contents> parse_ini(std::string_view text,
                                       ini_problem& problem);
 
+// Reads the whole file at path into text: 0, or the errno of what failed
+// (ENOENT: no such file; EISDIR: a directory).
+int read_text_file(const std::string& path, std::string& text);
+
 }  // namespace remex::config

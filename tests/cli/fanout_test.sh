@@ -246,6 +246,7 @@ PY
 
   # Ctrl-C: SIGINT reaches every host's remote process group.
   marker=fanout-int-$$-$RANDOM
+  : >"$out" # see SIGTERM below
   set -m # else bash starts the background job with SIGINT ignored
   # remex itself in the background, not the fan function: a function would
   # run in a subshell whose bash, not remex, gets the SIGINT (and holds it
@@ -273,12 +274,183 @@ PY
   wait_gone "$marker" 5 && pass "$label: Ctrl-C: nothing left running" ||
     fail "$label: Ctrl-C: left running: $(pgrep -af "$marker")"
   kill -KILL "$pid" 2>/dev/null
+
+  # SIGTERM (a job system stopping remex): like the first Ctrl-C, with
+  # SIGTERM. -f 3: h01..h03 run and get it; h04, h05 never start.
+  marker=fanout-term-$$-$RANDOM
+  # Emptied here: the redirection below happens in the child, after the
+  # wait loop may already have counted the last case's "ready" lines.
+  : >"$out"
+  "$remex" fanout "${via[@]}" -F "$cfg" -f 3 -H 'h[01-05]' -- sh -c 'trap "echo got TERM; exit 7" TERM; echo ready; while :; do sleep 0.05; done' "$marker" \
+    >"$out" 2>"$err" &
+  pid=$!
+  for ((i = 0; i < 300; i++)); do
+    [ "$(grep -c ': ready$' "$out")" -ge 3 ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  expect_eq "$label: SIGTERM: the 3 of -f 3 ready" 3 "$(grep -c ': ready$' "$out")"
+  t0=$(now_ms)
+  kill -TERM "$pid" 2>/dev/null
+  wait "$pid"
+  rc=$?
+  el=$(($(now_ms) - t0))
+  [ "$el" -lt 5000 ] && pass "$label: SIGTERM: over in ${el} ms" ||
+    fail "$label: SIGTERM: took ${el} ms"
+  expect_eq "$label: SIGTERM: exit 143 (hosts not started count 128+15)" 143 "$rc"
+  expect_eq "$label: SIGTERM: every running host got TERM" \
+    "$(hosts 1 3 | sed 's/.*/&: got TERM/')" "$(grep ': got TERM$' "$out" | sort)"
+  expect_eq "$label: SIGTERM: h04, h05 not started" \
+    "$(printf 'h04: remex: not started: got SIGTERM\nh05: remex: not started: got SIGTERM')" \
+    "$(grep 'not started' "$err" | sort)"
+  expect_contains "$label: SIGTERM: summary" "5 hosts: 0 ok, 5 failed" "$(tail -n1 "$err")"
+  wait_gone "$marker" 5 && pass "$label: SIGTERM: nothing left running" ||
+    fail "$label: SIGTERM: left running: $(pgrep -af "$marker")"
+  kill -KILL "$pid" 2>/dev/null
+}
+
+# Host groups (-g, @NAME) from the [groups] of hosts.ini: the embedded
+# broker's, found through XDG_CONFIG_HOME, --hosts-file or REMEX_HOSTS_FILE.
+group_cases() {
+  local out=$tmp/out err=$tmp/err rc before xdg=$tmp/xdg
+  fan() { "$remex" fanout -F "$cfg" "$@"; }
+  echo "# groups (embedded)"
+  mkdir -p "$xdg/remex" "$tmp/empty" "$tmp/home"
+  cat >"$xdg/remex/hosts.ini" <<'INI'
+; the test's groups
+[groups]
+web = "h[01-10]"
+odd = "h[01,03,05]"
+db = "h[11-12],h20"
+all = "@web,@db"
+INI
+  export XDG_CONFIG_HOME=$xdg
+  fan -g all -x 'h[03-05],h11' -- sh -c 'echo $REMEX_ALIAS' >"$out" 2>"$err"
+  rc=$?
+  expect_eq "groups: -g all -x exits 0" 0 "$rc"
+  expect_eq "groups: -g all (nested @web,@db) -x h[03-05],h11" \
+    "$(printf '%s\n' h01 h02 h06 h07 h08 h09 h10 h12 h20 | sed 's/.*/&: &/')" "$(sort "$out")"
+  fan -g web -x @odd -- sh -c 'echo $REMEX_ALIAS' >"$out" 2>"$err"
+  expect_eq "groups: -g web -x @odd" \
+    "$(printf '%s\n' h02 h04 h06 h07 h08 h09 h10 | sed 's/.*/&: &/')" "$(sort "$out")"
+  fan -g odd,db -H h30 -w @odd -- sh -c 'echo $REMEX_ALIAS' >"$out" 2>"$err"
+  expect_eq "groups: -g odd,db with -H, duplicates once" \
+    "$(printf '%s\n' h01 h03 h05 h11 h12 h20 h30 | sed 's/.*/&: &/')" "$(sort "$out")"
+
+  # An unknown group: one line saying where groups come from, nothing runs.
+  before=$(silent_accepts "$tmp")
+  fan -H silent -g nope -- true >"$out" 2>"$err"
+  rc=$?
+  expect_usage_error "groups: unknown group" "$err" "$rc" \
+    "remex: fanout: unknown group 'nope' (not in $xdg/remex/hosts.ini)"
+  expect_eq "groups: unknown group: no connection" "$before" "$(silent_accepts "$tmp")"
+  XDG_CONFIG_HOME=$tmp/empty fan -H silent -g web -- true >"$out" 2>"$err"
+  rc=$?
+  expect_usage_error "groups: no hosts.ini" "$err" "$rc" \
+    "remex: fanout: unknown group 'web' (no $tmp/empty/remex/hosts.ini)"
+  HOME=$tmp/home XDG_CONFIG_HOME='' fan -g web -- true >"$out" 2>"$err"
+  expect_eq "groups: no ~/.config/remex/hosts.ini, said so" \
+    "remex: fanout: unknown group 'web' (no ~/.config/remex/hosts.ini)" "$(cat "$err")"
+  # No group named: a missing or broken hosts file is never read.
+  XDG_CONFIG_HOME=$tmp/empty fan -H h01 -- true >"$out" 2>"$err"
+  expect_eq "groups: no hosts.ini and no -g: fine" 0 $?
+
+  # --hosts-file and REMEX_HOSTS_FILE.
+  printf '[groups]\nmine = "h[41-42]"\n' >"$tmp/mine.ini"
+  fan --hosts-file "$tmp/mine.ini" -g mine -- sh -c 'echo $REMEX_ALIAS' >"$out" 2>"$err"
+  expect_eq "groups: --hosts-file" "$(printf 'h41: h41\nh42: h42')" "$(sort "$out")"
+  REMEX_HOSTS_FILE=$tmp/mine.ini fan -g mine -- sh -c 'echo $REMEX_ALIAS' >"$out" 2>"$err"
+  expect_eq "groups: REMEX_HOSTS_FILE" "$(printf 'h41: h41\nh42: h42')" "$(sort "$out")"
+
+  # A malformed hosts.ini: its path and line, nothing runs.
+  printf '[groups]\nweb = "h[01-05]"\nbad = "h[01-"\n' >"$tmp/bad.ini"
+  before=$(silent_accepts "$tmp")
+  fan --hosts-file "$tmp/bad.ini" -H silent -g web -- true >"$out" 2>"$err"
+  rc=$?
+  expect_usage_error "groups: malformed hosts.ini" "$err" "$rc" \
+    "remex: fanout: $tmp/bad.ini:3: groups.bad: bad host list"
+  expect_eq "groups: malformed hosts.ini: no connection" "$before" "$(silent_accepts "$tmp")"
+  printf '[groups]\nweb = h[01-05]\n' >"$tmp/bad.ini"
+  fan --hosts-file "$tmp/bad.ini" -g web -- true >"$out" 2>"$err"
+  rc=$?
+  expect_usage_error "groups: hosts.ini syntax error" "$err" "$rc" \
+    "remex: fanout: $tmp/bad.ini:2: syntax error"
+  printf '[groups]\na = "@b"\nb = "@a"\n' >"$tmp/bad.ini"
+  fan --hosts-file "$tmp/bad.ini" -g a -- true >"$out" 2>"$err"
+  rc=$?
+  expect_usage_error "groups: a group that includes itself" "$err" "$rc" \
+    "$tmp/bad.ini:2: groups.a: group 'a' includes itself: a -> b -> a"
+  fan -g 'we b' -- true >"$out" 2>"$err"
+  rc=$?
+  expect_usage_error "groups: bad group name" "$err" "$rc" "bad group name 'we b'"
+
+  # SIGHUP, like SIGTERM: forwarded as itself.
+  local marker=fanout-hup-$$-$RANDOM pid i
+  : >"$out" # see SIGTERM in cases
+  "$remex" fanout -F "$cfg" -g odd -- sh -c 'trap "echo got HUP; exit 0" HUP; echo ready; while :; do sleep 0.05; done' "$marker" \
+    >"$out" 2>"$err" &
+  pid=$!
+  for ((i = 0; i < 300; i++)); do
+    [ "$(grep -c ': ready$' "$out")" -ge 3 ] && break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  kill -HUP "$pid" 2>/dev/null
+  wait "$pid"
+  expect_eq "groups: SIGHUP: every host got HUP" \
+    "$(printf 'h01: got HUP\nh03: got HUP\nh05: got HUP')" "$(grep ': got HUP$' "$out" | sort)"
+  wait_gone "$marker" 5 && pass "groups: SIGHUP: nothing left running" ||
+    fail "groups: SIGHUP: left running: $(pgrep -af "$marker")"
+  kill -KILL "$pid" 2>/dev/null
+  unset XDG_CONFIG_HOME
+}
+
+# The same groups through a remexd: its config's [groups], whatever the
+# client's hosts file says; SIGHUP reloads them.
+remexd_group_cases() {
+  local out=$tmp/out err=$tmp/err rc broker=(--broker "127.0.0.1:$REMEXD_PORT" --token-file "$REMEXD_TOKEN")
+  fan() { "$remex" fanout "${broker[@]}" -F "$cfg" "$@"; }
+  echo "# groups (through remexd)"
+  # The client's own file defines "all" otherwise: it must not count.
+  printf '[groups]\nall = "h[45-46]"\n' >"$tmp/client.ini"
+  export REMEX_HOSTS_FILE=$tmp/client.ini
+  fan -g all -x 'h[03-05]' -- sh -c 'echo $REMEX_ALIAS' >"$out" 2>"$err"
+  rc=$?
+  expect_eq "remexd groups: -g all exits 0" 0 "$rc"
+  expect_eq "remexd groups: -g all -x h[03-05] (remexd's [groups])" \
+    "$(printf '%s\n' h01 h02 h06 h13 | sed 's/.*/&: &/')" "$(sort "$out")"
+  fan -H silent -g nope -- true >"$out" 2>"$err"
+  rc=$?
+  expect_usage_error "remexd groups: unknown group" "$err" "$rc" \
+    "remex: fanout: unknown group 'nope' (not in the [groups] of broker 127.0.0.1:$REMEXD_PORT)"
+  fan --hosts-file "$tmp/client.ini" -g all -- true >"$out" 2>"$err"
+  rc=$?
+  expect_usage_error "remexd groups: --hosts-file refused" "$err" "$rc" "--hosts-file"
+  unset REMEX_HOSTS_FILE
+
+  # SIGHUP: an edited [groups] is served without a restart.
+  printf 'late = "h[47-48]"\n' >>"$tmp/remexd.conf"
+  kill -HUP "$REMEXD_PID"
+  wait_file_has "$REMEXD_LOG" "configuration reloaded" 10 ||
+    fail "remexd groups: no reload in the log"
+  fan -g late -- sh -c 'echo $REMEX_ALIAS' >"$out" 2>"$err"
+  expect_eq "remexd groups: a group added, SIGHUP, served" \
+    "$(printf 'h47: h47\nh48: h48')" "$(sort "$out")"
 }
 
 cases embedded
+group_cases
 if [ -n "$remexd" ]; then
-  start_remexd "$tmp/remexd" "$remexd"
+  # A [groups] remexd refuses: the file, the line, before it starts.
+  printf '[groups]\nok = "h01"\nweb = "h[01-"\n' >"$tmp/bad.conf"
+  msg=$("$remexd" --config "$tmp/bad.conf" --check 2>&1)
+  expect_eq "remexd refuses a bad group (exit 1)" 1 $?
+  expect_contains "remexd refuses a bad group: file and line" \
+    "remexd: $tmp/bad.conf:3: groups.web: bad host list" "$msg"
+  printf '[groups]\nsmall = "h[01-02]"\nall = "@small,h[03-06],h13"\n' >"$tmp/remexd.conf"
+  start_remexd "$tmp/remexd" "$remexd" --config "$tmp/remexd.conf"
   cases "through remexd" --broker "127.0.0.1:$REMEXD_PORT" --token-file "$REMEXD_TOKEN"
+  remexd_group_cases
   stop_remexd
   expect_eq "remexd ends 0 on SIGTERM" 0 $?
   started=$(grep -c "start:" "$REMEXD_LOG")

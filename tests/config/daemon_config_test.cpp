@@ -481,7 +481,7 @@ CAF_TEST(the example file shows every key with its default) {
     }
     text << line << '\n';
   }
-  CAF_CHECK_EQUAL(keys, 18);
+  CAF_CHECK_EQUAL(keys, 21);  // 18 keys, 3 example groups
   auto s = read(text.str());
   CAF_REQUIRE(s);
   daemon_settings d;
@@ -504,6 +504,51 @@ CAF_TEST(the example file shows every key with its default) {
   CAF_CHECK(s->limits.shutdown_grace == d.limits.shutdown_grace);
   CAF_CHECK_EQUAL(s->agent.env_keep, d.agent.env_keep);
   CAF_CHECK_EQUAL(s->agent.env_remove, d.agent.env_remove);
+  CAF_CHECK(d.groups.empty());
+  CAF_CHECK_EQUAL(s->groups.size(), 3u);
+  CAF_CHECK_EQUAL(s->groups["all"], "@web,@db");
+}
+
+CAF_TEST(groups take any name and a host list) {
+  auto s = read(
+      "[ssh]\nkeepalive = 1s\n[groups]\nweb = \"web[01-20]\"\n"
+      "db = \"db[1-3,7],dbx\"\nall = \"@web,@db\"\n",
+      {"--groups.extra=x[1-2]", "--groups.db=db9"});
+  CAF_REQUIRE(s);
+  CAF_CHECK_EQUAL(s->groups.size(), 4u);
+  CAF_CHECK_EQUAL(s->groups["web"], "web[01-20]");
+  CAF_CHECK_EQUAL(s->groups["db"], "db9");  // the flag wins
+  CAF_CHECK_EQUAL(s->groups["extra"], "x[1-2]");
+  CAF_CHECK(read("[groups]\n")->groups.empty());
+}
+
+CAF_TEST(bad groups name the file line) {
+  auto at = [&](int line, const std::string& what) {
+    return "remexd: " + conf + ":" + std::to_string(line) + ": " + what;
+  };
+  CAF_CHECK_EQUAL(error("[groups]\nweb = \"web[01-\"\n"),
+                  at(2,
+                     "groups.web: bad host list \"web[01-\": unmatched "
+                     "'[' in 'web[01-'"));
+  CAF_CHECK_EQUAL(error("[groups]\nweb = [\"a\"]\n"),
+                  at(2,
+                     "groups.web: expected a host list in double quotes "
+                     "like \"web[01-20]\", got [\"a\"]"));
+  CAF_CHECK_EQUAL(error("[groups]\na = \"x\"\nb = \"@a,@nope\"\n"),
+                  at(3, "groups.b: unknown group 'nope'"));
+  CAF_CHECK_EQUAL(error("[groups]\na = \"@b\"\n\nb = \"@a\"\n"),
+                  at(2, "groups.a: group 'a' includes itself: a -> b -> a"));
+  CAF_CHECK_EQUAL(error("[groups]\na = \"x\"\na = \"y\"\n"),
+                  at(3, "groups.a: given twice (first on line 2)"));
+  CAF_CHECK_EQUAL(error("groups = \"x\"\n"), at(1, "unknown key 'groups'"));
+  CAF_CHECK_EQUAL(flag_error({"--groups.a=@b"}),
+                  "remexd: command line: --groups.a: unknown group 'b'");
+  CAF_CHECK_EQUAL(flag_error({"--groups.a=w["}),
+                  "remexd: command line: --groups.a: bad host list \"w[\": "
+                  "unmatched '[' in 'w['");
+  CAF_CHECK_EQUAL(flag_error({"--groups.=w"}),
+                  "remexd: command line: --groups.: bad group name \"\": "
+                  "letters, digits, '_' and '-' only");
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()

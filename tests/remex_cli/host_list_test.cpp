@@ -2,12 +2,13 @@
 // --json lines.
 #define CAF_SUITE host_list
 
-#include "tools/remex/host_list.hpp"
+#include "config/host_list.hpp"
 
 #include "caf/test/unit_test.hpp"
 #include "tools/remex/fanout_output.hpp"
 
 using namespace remex::cli;
+using namespace remex::config;
 using strings = std::vector<std::string>;
 
 namespace {

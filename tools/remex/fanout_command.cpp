@@ -16,6 +16,8 @@
 #include <thread>
 
 #include "actors/types.hpp"
+#include "config/daemon_settings.hpp"
+#include "config/host_groups.hpp"
 #include "tools/remex/broker_client.hpp"
 #include "tools/remex/fanout_options.hpp"
 #include "tools/remex/fanout_output.hpp"
@@ -46,6 +48,7 @@ struct driver_state {
   std::vector<host_result> results;  // by input order
   std::vector<bool> have;
   int interrupts = 0;
+  std::int32_t last_signal = 0;  // the latest of them
   bool closing = false;
   bool stopped = false;  // start no more hosts (Ctrl-C, the broker is gone)
   caf::response_promise done;
@@ -79,7 +82,7 @@ std::string counts_text(const driver_state& st, bool summary) {
 }
 
 int exit_code_of(const driver_state& st) {
-  if (st.interrupts >= 2) return 130;
+  if (st.interrupts >= 2) return 128 + st.last_signal;
   int code = 0;
   for (std::size_t i = 0; i < st.results.size(); ++i) {
     if (!st.have[i]) continue;
@@ -203,6 +206,17 @@ host_result from_outcome(const std::string& host, const outcome& o,
   return r;
 }
 
+std::string signal_name(int signo) {
+  switch (signo) {
+    case SIGTERM:
+      return "got SIGTERM";
+    case SIGHUP:
+      return "got SIGHUP";
+    default:
+      return "got signal " + std::to_string(signo);
+  }
+}
+
 host_result not_run(const std::string& host, std::string why,
                     host_result::status_t status, int code) {
   host_result r;
@@ -270,8 +284,8 @@ void launch_more(driver_ptr self) {
 }
 
 // Hosts not started yet never will be: each is reported as `why`.
-void skip_queued(driver_ptr self, const char* why, host_result::status_t status,
-                 int code) {
+void skip_queued(driver_ptr self, const std::string& why,
+                 host_result::status_t status, int code) {
   auto& st = self->state;
   st.stopped = true;
   while (st.next < st.plan.hosts.size()) {
@@ -314,15 +328,18 @@ caf::behavior driver(driver_ptr self, fanout_plan plan, broker_actor broker,
       [self](signal_atom, std::int32_t signo) {
         auto& st = self->state;
         ++st.interrupts;
-        // First Ctrl-C: the commands get it, the hosts not started yet
+        st.last_signal = signo;
+        // First Ctrl-C (or SIGTERM, SIGHUP: a job control system or a
+        // closed terminal): the commands get it, the hosts not started yet
         // never start. Second: kill everything, and end soon whatever
         // comes back.
         std::int32_t send = st.interrupts == 1 ? signo : SIGKILL;
         for (auto& [i, h] : st.running)
           caf::anon_send(h.relay.input, signal_atom::value, send);
         if (st.interrupts == 1) {
-          skip_queued(self, "not started: interrupted", host_result::failed,
-                      130);
+          auto why = std::string{"not started: "} +
+                     (signo == SIGINT ? "interrupted" : signal_name(signo));
+          skip_queued(self, why, host_result::failed, 128 + signo);
         } else if (st.interrupts == 2) {
           self->delayed_send(self, std::chrono::seconds(2),
                              deadline_atom::value);
@@ -332,19 +349,77 @@ caf::behavior driver(driver_ptr self, fanout_plan plan, broker_actor broker,
   };
 }
 
+int usage_error(const std::string& why) {
+  std::fprintf(stderr, "remex: %s (see 'remex fanout --help')\n", why.c_str());
+  return 255;
+}
+
+// A selection that does not expand: an unknown group is said with where the
+// groups come from (where), anything else as a usage error.
+int selection_error(const std::string& why, const std::string& where) {
+  if (why.rfind("unknown group", 0) != 0) return usage_error(why);
+  std::fprintf(stderr, "remex: fanout: %s (%s)\n", why.c_str(), where.c_str());
+  return 255;
+}
+
+// A path as the user knows it: ~/… under the home directory.
+std::string shown_path(const std::string& path) {
+  auto home = config::home_directory();
+  if (home.size() > 1 && path.rfind(home + "/", 0) == 0)
+    return "~" + path.substr(home.size());
+  return path;
+}
+
+// The embedded broker's groups: from file (empty: the default hosts file).
+// A missing file is no groups; where says which file, for an unknown group.
+std::string load_hosts_file(const std::string& file,
+                            config::host_groups& groups, std::string& where) {
+  auto path = file.empty() ? config::default_hosts_file() : file;
+  bool found = false;
+  std::string error;
+  auto read = config::read_hosts_file(path, found, error);
+  if (!read) return error;
+  groups = std::move(*read);
+  where = (found ? "not in " : "no ") + shown_path(path);
+  return {};
+}
+
+// With --broker: the remexd's groups, then the hosts. -1 when the hosts are
+// in plan, else the exit code (the line said).
+int resolve_remote_hosts(caf::actor_system& sys, const broker_actor& broker,
+                         const std::string& label, fanout_plan& plan) {
+  config::host_groups groups;
+  if (plan.uses_groups) {
+    caf::scoped_actor self{sys};
+    std::string error;
+    self->request(broker, std::chrono::seconds(30), groups_atom::value)
+        .receive(
+            [&](std::map<std::string, std::string>& g) {
+              groups = std::move(g);
+            },
+            [&](const caf::error& e) { error = sys.render(e); });
+    if (!error.empty()) {
+      std::fprintf(stderr,
+                   "remex: fanout: cannot get the host groups of %s: %s\n",
+                   label.c_str(), error.c_str());
+      return 255;
+    }
+  }
+  if (auto why = resolve_hosts(plan, groups); !why.empty())
+    return selection_error(why, "not in the [groups] of " + label);
+  return -1;
+}
+
 }  // namespace
 
 int fanout_command(const std::vector<std::string>& args) {
   fanout_plan plan;
   run_options o;
-  if (auto why = parse_fanout_options(args, plan, o); !why.empty()) {
-    std::fprintf(stderr, "remex: %s (see 'remex fanout --help')\n",
-                 why.c_str());
-    return 255;
-  }
+  if (auto why = parse_fanout_options(args, plan, o); !why.empty())
+    return usage_error(why);
   spdlog::set_level(spdlog::level::from_str(o.log_level));
   ::signal(SIGPIPE, SIG_IGN);
-  auto sigs = block_for_sigwait({SIGINT});
+  auto sigs = block_for_sigwait({SIGINT, SIGTERM, SIGHUP});
   plan.live_progress = ::isatty(STDERR_FILENO) == 1;
 
   caf::actor_system_config cfg;
@@ -352,6 +427,25 @@ int fanout_command(const std::vector<std::string>& args) {
   if (auto why = client.prepare(o, cfg); !why.empty()) {
     std::fprintf(stderr, "remex: %s\n", why.c_str());
     return 255;
+  }
+  // Groups come from where the broker is configured: the hosts file for
+  // the embedded one (read here, before anything starts), remexd's config
+  // for a remexd (asked once connected, before any host is).
+  if (client.remote() && !plan.hosts_file.empty())
+    return usage_error(
+        "--hosts-file is for the embedded broker; with --broker the groups "
+        "are remexd's [groups]");
+  if (!client.remote()) {
+    config::host_groups groups;
+    std::string where;
+    if (plan.uses_groups)
+      if (auto why = load_hosts_file(plan.hosts_file, groups, where);
+          !why.empty()) {
+        std::fprintf(stderr, "remex: fanout: %s\n", why.c_str());
+        return 255;
+      }
+    if (auto why = resolve_hosts(plan, groups); !why.empty())
+      return selection_error(why, where);
   }
   cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{cfg};
@@ -361,6 +455,13 @@ int fanout_command(const std::vector<std::string>& args) {
     std::fprintf(stderr, "remex: %s\n", error.c_str());
     std::fflush(stderr);
     std::_Exit(255);
+  }
+  if (client.remote()) {
+    auto why = resolve_remote_hosts(sys, broker, client.label(), plan);
+    if (why >= 0) {
+      std::fflush(stderr);
+      std::_Exit(why);
+    }
   }
   auto out_writer = spawn_fd_writer(sys, STDOUT_FILENO, false);
   auto err_writer = spawn_fd_writer(sys, STDERR_FILENO, plan.live_progress);

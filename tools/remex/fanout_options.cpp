@@ -4,19 +4,28 @@
 #include <cstdlib>
 #include <set>
 
+#include "config/host_list.hpp"
 #include "tools/remex/fanout_command.hpp"
-#include "tools/remex/host_list.hpp"
 #include "transport/ssh/ssh_target.hpp"
 
 namespace remex::cli {
 
 const char* fanout_usage =
-    "usage: remex fanout (-H HOSTS | -w HOSTS)... [OPTIONS] [--] COMMAND "
+    "usage: remex fanout (-H HOSTS | -g GROUP)... [OPTIONS] [--] COMMAND "
     "[ARG...]\n"
     "  -H, -w HOSTS               hosts, repeatable: a comma list with pdsh\n"
     "                             ranges (web[01-20],db[1-3,7]); 'local' is\n"
-    "                             this machine\n"
-    "  -x HOSTS                   leave these out (same syntax)\n"
+    "                             this machine; @NAME is group NAME's hosts\n"
+    "  -g GROUP[,GROUP...]        the hosts of these groups, repeatable: the\n"
+    "                             [groups] of the --broker's remexd config,\n"
+    "                             else of the hosts file\n"
+    "  -x HOSTS                   leave these out (same syntax, @NAME too)\n"
+    "      --hosts-file FILE      the groups of the embedded broker: FILE, "
+    "else\n"
+    "                             $REMEX_HOSTS_FILE, else\n"
+    "                             ~/.config/remex/hosts.ini ($XDG_CONFIG_HOME"
+    "),\n"
+    "                             a [groups] section: web = \"web[01-20]\"\n"
     "  -f WIDTH                   at most WIDTH hosts at once (default 64)\n"
     "  -t SECONDS                 per host: then kill it, counted as timed "
     "out\n"
@@ -38,6 +47,9 @@ const char* fanout_usage =
     "The command gets no stdin. Ctrl-C sends SIGINT to every running command "
     "and\n"
     "starts no more hosts; a second Ctrl-C kills them all and exits 130.\n"
+    "SIGTERM and SIGHUP alike: the command gets the signal, a second one "
+    "kills\n"
+    "them all (exit 128+N).\n"
     "On a terminal, stderr shows a live 'done/total' line; at the end, "
     "always:\n"
     "  remex fanout: N hosts: A ok, B failed (exit != 0), C unreachable, D "
@@ -47,8 +59,7 @@ const char* fanout_usage =
 
 std::string parse_fanout_options(const std::vector<std::string>& args,
                                  fanout_plan& plan, run_options& o) {
-  std::vector<std::string> hosts;
-  std::set<std::string> excluded;
+  bool any_hosts = false;
   std::string error;
   std::size_t i = 0;
   auto value_of = [&](const std::string& a, std::string& v) -> bool {
@@ -86,12 +97,30 @@ std::string parse_fanout_options(const std::vector<std::string>& args,
     if (is(a, "-H", "--host") || is(a, "-w", "--hosts") ||
         is(a, "-x", "--exclude")) {
       if (!value_of(a, v)) return "option '" + a + "' needs a value";
-      auto list = expand_hosts(v, error);
-      if (!error.empty()) return "bad host list '" + v + "': " + error;
-      if (a.rfind("-x", 0) == 0 || a.rfind("--exclude", 0) == 0)
-        excluded.insert(list.begin(), list.end());
-      else
-        hosts.insert(hosts.end(), list.begin(), list.end());
+      if (auto why = config::check_host_list(v); !why.empty())
+        return "bad host list '" + v + "': " + why;
+      bool exclude = a.rfind("-x", 0) == 0 || a.rfind("--exclude", 0) == 0;
+      any_hosts = any_hosts || !exclude;
+      plan.uses_groups = plan.uses_groups || v.front() == '@' ||
+                         v.find(",@") != std::string::npos;
+      plan.selection.push_back({v, exclude});
+    } else if (is(a, "-g", "--group")) {
+      if (!value_of(a, v)) return "option '" + a + "' needs a value";
+      // pdsh's -g takes a comma list of groups; "@web" is fine too.
+      std::string list;
+      for (auto& name : config::split_host_list(v)) {
+        auto bare = name.empty() || name.front() != '@' ? name : name.substr(1);
+        if (!config::is_group_name(bare))
+          return "bad group name '" + name + "' in -g " + v;
+        list += (list.empty() ? "@" : ",@") + bare;
+      }
+      any_hosts = true;
+      plan.uses_groups = true;
+      plan.selection.push_back({list, false});
+    } else if (a == "--hosts-file" || a.rfind("--hosts-file=", 0) == 0) {
+      if (!value_of(a, v) || v.empty())
+        return "option '" + a + "' needs a value";
+      plan.hosts_file = v;
     } else if (is(a, "-f", "--fanout")) {
       if (!value_of(a, v)) return "option '" + a + "' needs a value";
       char* end = nullptr;
@@ -115,19 +144,35 @@ std::string parse_fanout_options(const std::vector<std::string>& args,
   if (i >= args.size()) return "no command given";
   o.request.argv.assign(args.begin() + static_cast<long>(i), args.end());
   o.request.path = o.request.argv.front();
+  if (!any_hosts) return "no hosts given (-H HOSTS or -g GROUP)";
+  plan.base = o.request;
+  return {};
+}
+
+std::string resolve_hosts(fanout_plan& plan,
+                          const config::host_groups& groups) {
+  std::vector<std::string> hosts;
+  std::set<std::string> excluded;
+  for (auto& term : plan.selection) {
+    std::string error;
+    auto list = config::expand_host_list(term.list, groups, error);
+    if (!error.empty()) return error;
+    if (term.exclude)
+      excluded.insert(list.begin(), list.end());
+    else
+      hosts.insert(hosts.end(), list.begin(), list.end());
+  }
+  plan.hosts.clear();
   std::set<std::string> seen;
   for (auto& h : hosts)
     if (!excluded.count(h) && seen.insert(h).second) plan.hosts.push_back(h);
-  if (plan.hosts.empty())
-    return hosts.empty() ? "no hosts given (-H HOSTS)"
-                         : "no hosts left after -x";
+  if (plan.hosts.empty()) return "no hosts left after -x";
   for (auto& h : plan.hosts) {
     if (h == "local") continue;
     transport::ssh_target parsed;
     if (auto why = transport::check_ssh_target(h, parsed); !why.empty())
       return "invalid target '" + h + "': " + why;
   }
-  plan.base = o.request;
   return {};
 }
 

@@ -9,7 +9,7 @@
 #include <cstdio>
 #include <map>
 
-#include "tools/remex/host_list.hpp"
+#include "config/host_list.hpp"
 
 namespace remex::cli {
 
@@ -265,7 +265,7 @@ std::string collate_text(const std::vector<host_result>& results) {
   const std::string rule = "----------------\n";
   std::string text;
   for (auto& g : groups) {
-    text += rule + compress_hosts(g.hosts) + " (exit " +
+    text += rule + config::compress_hosts(g.hosts) + " (exit " +
             std::to_string(g.first->code) + ")\n" + rule + g.first->out;
     // The next header starts on a line of its own.
     if (!g.first->out.empty() && g.first->out.back() != '\n') text += '\n';

@@ -43,6 +43,7 @@ config::broker_settings broker_settings_of(const config::daemon_settings& d) {
       static_cast<std::uint32_t>(d.ssh.connect_timeout.count());
   c.keepalive_ms = static_cast<std::uint32_t>(d.ssh.keepalive.count());
   b.record_dir = d.record_dir;
+  b.host_groups = d.groups;
   return b;
 }
 

@@ -1,16 +1,13 @@
-#include "tools/remex/host_list.hpp"
+#include "config/host_list.hpp"
 
 #include <algorithm>
 #include <cctype>
 #include <set>
 #include <utility>
 
-namespace remex::cli {
+namespace remex::config {
 
 namespace {
-
-// A list that expands beyond this is a typo (web[1-1000000]), not a cluster.
-constexpr std::size_t max_hosts = 100000;
 
 bool all_digits(const std::string& s) {
   return !s.empty() && std::all_of(s.begin(), s.end(), [](unsigned char c) {
@@ -45,7 +42,7 @@ bool expand_range_list(const std::string& body, std::vector<std::string>& out,
       error = "range '" + part + "' goes backwards";
       return false;
     }
-    if (b - a >= max_hosts) {
+    if (b - a >= max_listed_hosts) {
       error = "range '" + part + "' is too large";
       return false;
     }
@@ -83,7 +80,7 @@ bool expand_name(const std::string& name, std::vector<std::string>& out,
     }
     std::vector<std::string> parts;
     if (!expand_range_list(body, parts, error)) return false;
-    if (acc.size() * parts.size() > max_hosts) {
+    if (acc.size() * parts.size() > max_listed_hosts) {
       error = "'" + name + "' expands to too many hosts";
       return false;
     }
@@ -100,32 +97,31 @@ bool expand_name(const std::string& name, std::vector<std::string>& out,
 
 }  // namespace
 
-std::vector<std::string> expand_hosts(const std::string& text,
-                                      std::string& error) {
-  std::vector<std::string> names;
-  // Split at commas outside brackets: "db[1-3,7],web1" is two names.
-  std::string cur;
+std::vector<std::string> split_host_list(const std::string& text) {
+  std::vector<std::string> items{""};
   int depth = 0;
-  auto take = [&]() -> bool {
-    if (cur.empty()) {
-      error = "empty host name in '" + text + "'";
-      return false;
-    }
-    if (!expand_name(cur, names, error)) return false;
-    cur.clear();
-    return true;
-  };
   for (char c : text) {
     if (c == '[') ++depth;
     if (c == ']') --depth;
-    if (c == ',' && depth == 0) {
-      if (!take()) return {};
-    } else {
-      cur += c;
-    }
+    if (c == ',' && depth == 0)
+      items.emplace_back();
+    else
+      items.back() += c;
   }
-  if (!take()) return {};
-  if (names.size() > max_hosts) {
+  return items;
+}
+
+std::vector<std::string> expand_hosts(const std::string& text,
+                                      std::string& error) {
+  std::vector<std::string> names;
+  for (auto& item : split_host_list(text)) {
+    if (item.empty()) {
+      error = "empty host name in '" + text + "'";
+      return {};
+    }
+    if (!expand_name(item, names, error)) return {};
+  }
+  if (names.size() > max_listed_hosts) {
     error = "'" + text + "' expands to too many hosts";
     return {};
   }
@@ -195,4 +191,4 @@ std::string compress_hosts(std::vector<std::string> hosts) {
   return out;
 }
 
-}  // namespace remex::cli
+}  // namespace remex::config
