@@ -49,7 +49,9 @@ def one(kind):
         if kind == "http":
             s.sendall(b"GET / HTTP/1.1\r\nHost: remexd\r\n\r\n")
         elif kind == "bytes":
-            s.sendall(os.urandom(4096))
+            # Not a TLS record type (0x14-0x17) first: such a header makes
+            # the server wait for the rest of a record, rightly.
+            s.sendall(bytes([os.urandom(1)[0] % 0x14]) + os.urandom(4095))
         elif kind in ("tls-nocert", "tls-othercert"):
             ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
             ctx.check_hostname = False
@@ -67,7 +69,11 @@ def one(kind):
             except socket.timeout:
                 return "kept open"  # allowed: it costs one descriptor
         data = s.recv(100)
-        return "refused" if data == b"" else "answered %r" % data[:20]
+        if data == b"" or data[:1] == b"\x15":  # closed, or a TLS alert
+            return "refused"
+        return "answered %r" % data[:20]
+    except socket.timeout:
+        return "kept open"
     except (ConnectionResetError, BrokenPipeError, ssl.SSLError, OSError) as e:
         return "refused"
     finally:
