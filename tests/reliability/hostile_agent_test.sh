@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # A hostile agent (hostile_agent.cpp) in place of remex-agent: `remex run`
-# on the local backend, embedded and through a remexd, must end each
+# on the local backend and on the sshd fixture (the hostile agent shipped
+# there like the real one), embedded and through a remexd, must end each
 # misbehaviour with the right code and one clear line within seconds, never
 # crash or hang, keep its memory bounded under a flood of log frames, and
 # remexd must keep serving afterwards.
@@ -19,9 +20,14 @@ REMEXD_PID=
 hostile=$tmp/hostile-agent-$$
 mkdir -p "$hostile"
 cp "$hostile_src/remex-agent" "$hostile/"
+start_fixture "$tmp"
+# Where the fixture keeps the shipped hostile agent: known after its first run.
+placed=
 cleanup() {
   [ -z "$REMEXD_PID" ] || kill -TERM "$REMEXD_PID" 2>/dev/null
   kill_marked "$hostile"
+  [ -z "$placed" ] || kill_marked "$placed"
+  "$here/../fixtures/sshd-fixture" stop "$tmp/fixture" >/dev/null 2>&1
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -55,8 +61,22 @@ hostile() {
   fi
   [ "$ms" -le $((secs * 1000)) ] && pass "$where $mode: ended in $ms ms" ||
     fail "$where $mode: took $ms ms (want <= ${secs} s)"
-  wait_gone "$hostile/remex-agent" 5 && pass "$where $mode: no agent left" ||
-    fail "$where $mode: agent left running: $(pgrep -af "$hostile/remex-agent")"
+  [ -n "$fixture" ] && [ -z "$placed" ] && find_placed
+  local marker=$hostile/remex-agent
+  [ -z "$fixture" ] || marker=$placed/remex-agent
+  wait_gone "$marker" 5 && pass "$where $mode: no agent left" ||
+    fail "$where $mode: agent left running: $(pgrep -af "$marker")"
+}
+
+# find_placed: the fixture's cache folder holding this hostile agent.
+find_placed() {
+  local home d
+  home=$(getent passwd "$FIXTURE_USER" | cut -d: -f6)
+  for d in "$home"/.cache/remex/agent-*; do
+    cmp -s "$d/remex-agent" "$hostile/remex-agent" && placed=${d#"$home"/} && return
+  done
+  placed=/nowhere
+  fail "the hostile agent was not placed on the fixture"
 }
 
 cases() {
@@ -68,7 +88,13 @@ cases() {
   hostile "$where" out-of-order 3 "" 5 "~ignored agent frame type 99"
   hostile "$where" exit-then-data 7 "before exit" 5 ""
   hostile "$where" no-exit 255 "and then nothing" 5 "agent"
-  hostile "$where" never-exit 124 "stuck" 8 "timed out" --timeout 2
+  if [ "$where" = "embedded ssh" ]; then
+    # remex exits with its 124 before the SIGKILL request for the agent's
+    # session reaches sshd: an agent that ignores its stdin's EOF lives on.
+    skip "embedded ssh never-exit: a hung agent outlives remex (README.md, known problems)"
+  else
+    hostile "$where" never-exit 124 "stuck" 8 "timed out" --timeout 2
+  fi
   args=("$flood")
   local peak
   if [ -n "$REMEXD_PID" ]; then
@@ -87,12 +113,20 @@ cases() {
 }
 
 export REMEX_AGENT_DIR=$hostile
+fixture=
 rx=("$remex" run)
 cases embedded
+fixture=(-H fixture -F "$FIXTURE_SSH_CONFIG")
+rx=("$remex" run "${fixture[@]}")
+cases "embedded ssh"
 
 start_remexd "$tmp/d" "$remexd"
+fixture=
 rx=("$remex" --broker "127.0.0.1:$REMEXD_PORT" --token-file "$REMEXD_TOKEN" run)
 cases remexd
+fixture=(-H fixture -F "$FIXTURE_SSH_CONFIG")
+rx=("$remex" --broker "127.0.0.1:$REMEXD_PORT" --token-file "$REMEXD_TOKEN" run "${fixture[@]}")
+cases "remexd ssh"
 out=$(timeout 10 "${rx[@]}" -b ssh -- echo still serving 2>&1)
 expect_eq "remexd still serves a normal command" "0 still serving" "$? $out"
 stop_remexd
