@@ -88,13 +88,7 @@ cases() {
   hostile "$where" out-of-order 3 "" 5 "~ignored agent frame type 99"
   hostile "$where" exit-then-data 7 "before exit" 5 ""
   hostile "$where" no-exit 255 "and then nothing" 5 "agent"
-  if [ "$where" = "embedded ssh" ]; then
-    # remex exits with its 124 before the SIGKILL request for the agent's
-    # session reaches sshd: an agent that ignores its stdin's EOF lives on.
-    skip "embedded ssh never-exit: a hung agent outlives remex (README.md, known problems)"
-  else
-    hostile "$where" never-exit 124 "stuck" 8 "timed out" --timeout 2
-  fi
+  hostile "$where" never-exit 124 "stuck" 8 "timed out" --timeout 2
   args=("$flood")
   local peak
   if [ -n "$REMEXD_PID" ]; then
