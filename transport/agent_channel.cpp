@@ -125,7 +125,11 @@ class agent_channel : public exec_channel,
       if (st == protocol::frame_decoder::status::error) {
         fail(failure_kind::agent,
              "bad frame from agent: " + decoder_.error_message());
-        if (auto raw = get_raw()) raw->close_stream(0);
+        // An agent that sent a bad frame may be stuck writing more of it and
+        // never read its stdin again: closing stdin alone left it (and its
+        // command) running after the outcome was reported. End the group
+        // the backend's way, which kills after a grace.
+        if (auto raw = get_raw()) raw->terminate();
         return;
       }
       handle(f);

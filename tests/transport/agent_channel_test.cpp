@@ -53,8 +53,8 @@ CAF_TEST(stdin round trip) {
   auto r = start(sh("cat"));
   std::string data;
   for (int i = 0; i < 300000; ++i) data += static_cast<char>(i * 7 + i / 13);
-  r->channel->write(0, data);
-  r->channel->close_stream(0);
+  r->current()->write(0, data);
+  r->current()->close_stream(0);
   CAF_REQUIRE(r->wait_exit());
   CAF_CHECK(r->stream(1) == data);
   CAF_CHECK_EQUAL(r->drained, data.size());
@@ -75,11 +75,11 @@ CAF_TEST(missing command is 127 with a message) {
 
 CAF_TEST(extra fds both ways) {
   auto r = start(sh("cat <&3 >&4; printf three >&3; cat <&4 >&3", {3, 4}));
-  r->channel->close_stream(0);
-  r->channel->write(3, "to3");
-  r->channel->close_stream(3);
-  r->channel->write(4, "to4");
-  r->channel->close_stream(4);
+  r->current()->close_stream(0);
+  r->current()->write(3, "to3");
+  r->current()->close_stream(3);
+  r->current()->write(4, "to4");
+  r->current()->close_stream(4);
   CAF_REQUIRE(r->wait_exit());
   CAF_CHECK_EQUAL(r->stream(4), "to3");
   CAF_CHECK_EQUAL(r->stream(3), "threeto4");
@@ -91,13 +91,13 @@ CAF_TEST(signals reach the command) {
       start(sh("trap 'echo got; exit 9' USR1; echo ready; "
                "while :; do sleep 0.1; done"));
   CAF_REQUIRE(r->wait_output(1, "ready\n"));
-  r->channel->signal(SIGUSR1);
+  r->current()->signal(SIGUSR1);
   CAF_REQUIRE(r->wait_exit(10s));
   CAF_CHECK_EQUAL(r->stream(1), "ready\ngot\n");
   CAF_CHECK_EQUAL(r->status.exit_code(), 9);
   auto k = start(sh("echo ready; exec sleep 60"));
   CAF_REQUIRE(k->wait_output(1, "ready\n"));
-  k->channel->signal(SIGTERM);
+  k->current()->signal(SIGTERM);
   CAF_REQUIRE(k->wait_exit(10s));
   CAF_CHECK_EQUAL(k->status.exit_code(), 143);
 }
@@ -105,7 +105,7 @@ CAF_TEST(signals reach the command) {
 CAF_TEST(terminate ends the command) {
   auto r = start(sh("echo ready; sleep 60"));
   CAF_REQUIRE(r->wait_output(1, "ready\n"));
-  r->channel->terminate();
+  r->current()->terminate();
   CAF_REQUIRE(r->wait_exit(10s));
   CAF_CHECK(r->status.exit_code() != 0);
 }
@@ -132,9 +132,9 @@ CAF_TEST(kill ends a hung agent that terminate could not) {
   int agent = std::stoi(r->stream(1));
   CAF_REQUIRE(agent > 1);
   ::kill(agent, SIGSTOP);  // it cannot react to its stdin closing
-  r->channel->terminate();
+  r->current()->terminate();
   CAF_CHECK(!r->wait_exit(1s));
-  r->channel->kill();
+  r->current()->kill();
   CAF_REQUIRE(r->wait_exit(10s));
   CAF_CHECK(r->status.kind == kind::failed);
   CAF_CHECK_EQUAL(r->status.exit_code(), 255);

@@ -71,7 +71,7 @@ inline std::string random_bytes(std::size_t n, unsigned seed) {
 inline void stdin_round_trip(transport::session_provider& p) {
   auto data = random_bytes(4 * 1024 * 1024 + 17, 42);
   auto r = run(p, "cat");
-  auto ch = r->channel;
+  auto ch = r->current();
   CAF_REQUIRE(ch != nullptr);
   constexpr std::size_t chunk = 64 * 1024;
   for (std::size_t off = 0; off < data.size(); off += chunk) {
@@ -111,7 +111,7 @@ inline void signal_to_trapping_script(transport::session_provider& p) {
                "trap 'echo got-usr1; exit 7' USR1; echo ready; "
                "while :; do sleep 0.1; done");
   CAF_REQUIRE(r->wait_output(1, "ready\n"));
-  r->channel->signal(SIGUSR1);
+  r->current()->signal(SIGUSR1);
   CAF_REQUIRE(r->wait_exit(10s));
   CAF_CHECK_EQUAL(r->stream(1), "ready\ngot-usr1\n");
   CAF_CHECK(r->status.kind == kind::exited);
@@ -154,7 +154,7 @@ inline void terminate_kills_group(transport::session_provider& p) {
   int pgid = std::stoi(out.substr(5));
   CAF_REQUIRE(pgid > 1);
   CAF_CHECK_EQUAL(::getpgid(pgid), pgid);
-  r->channel->terminate();
+  r->current()->terminate();
   CAF_REQUIRE(r->wait_exit(15s));
   CAF_CHECK(r->status.exit_code() != 0);
   CAF_CHECK(group_gone(pgid, 5s));
@@ -167,7 +167,7 @@ inline void flow_control(transport::session_provider& p,
                          std::size_t bound = 4 * transport::default_window) {
   constexpr std::size_t total = 64 * 1024 * 1024;
   auto r = run(p, "head -c " + std::to_string(total) + " /dev/zero", {}, false);
-  auto ch = r->channel;
+  auto ch = r->current();
   CAF_REQUIRE(ch != nullptr);
   std::this_thread::sleep_for(1500ms);
   auto held = r->size(1);

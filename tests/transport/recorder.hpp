@@ -60,6 +60,13 @@ class recorder : public transport::channel_listener {
     if (!exits) channel = std::move(ch);
   }
 
+  // The channel as the test thread may read it: on_open writes it from the
+  // I/O thread (ThreadSanitizer caught the unlocked read).
+  std::shared_ptr<transport::exec_channel> current() {
+    std::lock_guard<std::mutex> g{mtx};
+    return channel;
+  }
+
   template <class Pred>
   bool wait_for(std::chrono::milliseconds t, Pred p) {
     std::unique_lock<std::mutex> g{mtx};

@@ -81,8 +81,8 @@ CAF_TEST(the agent link is recorded frame by frame) {
   auto r = std::make_shared<test::recorder>();
   r->attach(transport::start_agent_exec(
       *p, transport::shell_quote(REMEX_AGENT_PATH), cfg, cmd, r, sink));
-  r->channel->write(0, "to stdin");
-  r->channel->close_stream(0);
+  r->current()->write(0, "to stdin");
+  r->current()->close_stream(0);
   CAF_REQUIRE(r->wait_exit());
   CAF_CHECK_EQUAL(r->status.exit_code(), 3);
   // Written and closed before on_exit: no waiting for the file.
@@ -133,8 +133,8 @@ CAF_TEST(a plain channel is recorded as agent frames) {
   // More than one wire frame holds: recorded as several data frames.
   std::string data;
   for (int i = 0; i < 2500000; ++i) data += static_cast<char>(i * 7 + i / 13);
-  r->channel->write(0, data);
-  r->channel->close_stream(0);
+  r->current()->write(0, data);
+  r->current()->close_stream(0);
   CAF_REQUIRE(r->wait_exit());
   CAF_CHECK_EQUAL(r->status.exit_code(), 4);
   CAF_CHECK(r->stream(1) == data);
@@ -172,7 +172,7 @@ CAF_TEST(a failing recording never fails the command) {
         return transport::open_sh_script(*p, transport::ssh_command_script(cmd),
                                          std::move(l));
       }));
-  r->channel->close_stream(0);
+  r->current()->close_stream(0);
   CAF_REQUIRE(r->wait_exit());
   CAF_CHECK_EQUAL(r->status.exit_code(), 2);
   CAF_CHECK_EQUAL(r->stream(1).size(), 3000000u);
