@@ -216,6 +216,15 @@ file_op_response file_ops::open(const file_op_request& req, int flags,
   return r;
 }
 
+protocol::frame file_ops::answer(const protocol::frame& f) {
+  static const file_op_request none;
+  protocol::frame r;
+  r.t = protocol::frame_type::file_resp;
+  // By reference: a writeat carries up to a megabyte.
+  r.frp = handle(f.fop ? *f.fop : none);
+  return r;
+}
+
 file_op_response file_ops::handle(const file_op_request& req) {
   file_op_response r;
   r.id = req.id;

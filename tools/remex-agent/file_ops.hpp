@@ -32,6 +32,9 @@ class file_ops {
 
   // Performs one request and says how it went; er = errno (0 = ok).
   protocol::file_op_response handle(const protocol::file_op_request& req);
+  // The file-resp frame answering a file-op frame (no `fop`: the zero
+  // request).
+  protocol::frame answer(const protocol::frame& f);
 
   std::size_t open_handles() const { return handles_.size(); }
 
