@@ -34,6 +34,8 @@ class frame_decoder {
   // Appends bytes to the decoder's buffer.
   void feed(const char* data, std::size_t len);
   void feed(const std::string& bytes) { feed(bytes.data(), bytes.size()); }
+  // The same, taking the bytes over when nothing earlier is left undecoded.
+  void feed(std::string&& bytes);
 
   // Extracts the next whole frame into out. need_more: feed more bytes.
   // error: the input is malformed or over a limit; error_message() says which.

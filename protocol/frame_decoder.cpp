@@ -261,8 +261,12 @@ struct frame_decoder::impl {
   std::string buf;
   std::size_t pos = 0;          // next undecoded byte in buf
   std::size_t frame_start = 0;  // where the current frame began in buf
+  // Bytes of the current frame already decoded and dropped from buf.
+  std::size_t dropped = 0;
   builder b;
   std::string error;
+
+  void drop_decoded();
 };
 
 frame_decoder::frame_decoder() : impl_(new impl) {
@@ -273,9 +277,19 @@ frame_decoder::~frame_decoder() {
   delete impl_;
 }
 
+// Everything in buf was decoded: what the current frame took so far only
+// counts toward its size, so buf can start over without moving bytes.
+void frame_decoder::impl::drop_decoded() {
+  if (pos < buf.size()) return;
+  dropped += pos - frame_start;
+  buf.clear();
+  pos = frame_start = 0;
+}
+
 void frame_decoder::feed(const char* data, std::size_t len) {
   auto& d = *impl_;
   if (!d.error.empty()) return;
+  d.drop_decoded();
   // Drop what earlier frames used, so the buffer holds about one frame.
   if (d.frame_start > 0 && d.frame_start >= d.buf.size() / 2) {
     d.buf.erase(0, d.frame_start);
@@ -283,6 +297,16 @@ void frame_decoder::feed(const char* data, std::size_t len) {
     d.frame_start = 0;
   }
   d.buf.append(data, len);
+}
+
+void frame_decoder::feed(std::string&& bytes) {
+  auto& d = *impl_;
+  if (!d.error.empty()) return;
+  d.drop_decoded();
+  if (!d.buf.empty()) return feed(bytes.data(), bytes.size());
+  // Nothing left over: the bytes become the buffer as they are (a frame of
+  // a megabyte is not copied once more on its way to its fields).
+  d.buf = std::move(bytes);
 }
 
 frame_decoder::status frame_decoder::next(frame& out) {
@@ -296,7 +320,7 @@ frame_decoder::status frame_decoder::next(frame& out) {
     if (d.pos >= d.buf.size()) return status::need_more;
     auto* p = reinterpret_cast<const unsigned char*>(d.buf.data()) + d.pos;
     auto avail = d.buf.size() - d.pos;
-    auto used = d.pos - d.frame_start;
+    auto used = d.dropped + d.pos - d.frame_start;
     auto frame_size = d.b.limits->frame_size;
     auto res = cbor_stream_decode(p, avail, &callbacks, &d.b);
     if (res.status == CBOR_DECODER_ERROR)
@@ -315,12 +339,13 @@ frame_decoder::status frame_decoder::next(frame& out) {
     // The item just read may have made this an exec frame: the new, larger
     // bound holds from here on.
     frame_size = d.b.limits->frame_size;
-    if (d.pos - d.frame_start > frame_size)
+    if (d.dropped + d.pos - d.frame_start > frame_size)
       return fail("frame exceeds " + std::to_string(frame_size) + " bytes");
   }
   auto err = detail::frame_from_value(d.b.root, out);
   d.b = builder{};
   d.frame_start = d.pos;
+  d.dropped = 0;
   if (!err.empty()) return fail(err);
   return status::frame;
 }
@@ -330,7 +355,7 @@ const std::string& frame_decoder::error_message() const {
 }
 
 std::size_t frame_decoder::buffered() const {
-  return impl_->buf.size() - impl_->frame_start;
+  return impl_->dropped + impl_->buf.size() - impl_->frame_start;
 }
 
 }  // namespace remex::protocol

@@ -113,7 +113,7 @@ class agent_channel : public exec_channel,
       return;
     }
     auto size = bytes.size();
-    decoder_.feed(bytes);
+    decoder_.feed(std::move(bytes));
     {
       std::lock_guard<std::mutex> guard{mtx_};
       raw_debt_ += size;

@@ -107,7 +107,7 @@ class agent_files : public file_session,
       credit(2, size);
       return;
     }
-    decoder_.feed(bytes);
+    decoder_.feed(std::move(bytes));
     frame f;
     for (;;) {
       auto st = decoder_.next(f);
@@ -218,7 +218,8 @@ class agent_files : public file_session,
   void handle(frame& f) {
     switch (f.t) {
       case frame_type::file_resp: {
-        auto resp = f.frp.value_or(protocol::file_op_response{});
+        // Moved, not value_or's copy: d may be a megabyte.
+        auto resp = f.frp ? std::move(*f.frp) : protocol::file_op_response{};
         std::function<void(file_answer)> done;
         {
           std::lock_guard<std::mutex> guard{mtx_};

@@ -3,6 +3,7 @@
 // agent's own numbers.
 #define CAF_SUITE agent_file_ops
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -332,9 +333,9 @@ CAF_TEST(stat mode carries Go FileMode bits as the seed does) {
   ::chmod((dir + "/u").c_str(), 0755);
   agent_driver a;
   auto mode_of = [&](file_op_code code, const std::string& p) {
-  auto r = call_raw(a, code, p);
-  CAF_CHECK_EQUAL(r.er, 0);
-  return r.st ? r.st->m : 0xFFFFFFFFu;
+    auto r = call_raw(a, code, p);
+    CAF_CHECK_EQUAL(r.er, 0);
+    return r.st ? r.st->m : 0xFFFFFFFFu;
   };
   CAF_CHECK_EQUAL(mode_of(file_op_code::stat, file), 0640u);
   CAF_CHECK_EQUAL(mode_of(file_op_code::stat, dir + "/d"),
@@ -349,9 +350,8 @@ CAF_TEST(stat mode carries Go FileMode bits as the seed does) {
                   go_device | go_char | 0666u);
   // fstat and readdir entries say it the same way.
   auto h = call_raw(a, file_op_code::open, file).h;
-  auto r = call_raw(a, file_op_code::fstat, 1,
-                    [&](raw& q) {
-  q.text("h").uint(h); });
+  auto r =
+      call_raw(a, file_op_code::fstat, 1, [&](raw& q) { q.text("h").uint(h); });
   CAF_REQUIRE(r.st.has_value());
   CAF_CHECK_EQUAL(r.st->m, 0640u);
   r = call_raw(a, file_op_code::readdir, dir);
@@ -545,5 +545,87 @@ CAF_TEST(opening a fifo without a peer does not stall the session) {
   r = call(a, op(file_op_code::open, fifo));
   CAF_CHECK_EQUAL(r.er, 0);
   CAF_CHECK(r.h != 0);
+  remove_tree(dir);
+}
+
+namespace {
+
+// Creates path through the agent as remex cp does (exclusively, or not)
+// and writes a few bytes into it.
+void create_through(agent_driver& a, const std::string& path, bool excl) {
+  auto of = op(file_op_code::openfile, path);
+  of.fl = O_WRONLY | O_CREAT | (excl ? O_EXCL : O_TRUNC);
+  of.mo = 0644;
+  auto r = call(a, of);
+  CAF_REQUIRE_EQUAL(r.er, 0);
+  auto w = op(file_op_code::writeat);
+  w.h = r.h;
+  w.d = "partial";
+  CAF_CHECK_EQUAL(call(a, w).n, 7);
+}
+
+bool exists(const std::string& path) {
+  struct stat st;
+  return ::lstat(path.c_str(), &st) == 0;
+}
+
+}  // namespace
+
+CAF_TEST(partial files of a copy go when the session ends without them) {
+  auto dir = test::make_temp_dir();
+  auto left = dir + "/.f.1-1.remex-part";       // the client went away
+  auto done = dir + "/.g.1-2.remex-part";       // renamed into place
+  auto removed = dir + "/.h.1-3.remex-part";    // removed by the client
+  auto replaced = dir + "/.i.1-4.remex-part";   // someone else's file now
+  auto not_excl = dir + "/.j.1-5.remex-part";   // not created exclusively
+  auto plain = dir + "/k";                      // not a partial name
+  {
+  agent_driver a;
+  create_through(a, left, true);
+  create_through(a, done, true);
+  CAF_CHECK_EQUAL(call(a, op(file_op_code::rename, done, dir + "/g")).er, 0);
+  create_through(a, removed, true);
+  CAF_CHECK_EQUAL(call(a, op(file_op_code::remove, removed)).er, 0);
+  create_through(a, replaced, true);
+  CAF_REQUIRE(::unlink(replaced.c_str()) == 0);
+  std::ofstream(replaced) << "theirs";
+  create_through(a, not_excl, false);
+  create_through(a, plain, true);
+  CAF_CHECK(exists(left));
+  a.close_input();
+  CAF_CHECK(a.pump_until([&] { return a.output_closed(); }));
+  auto ws = a.wait_agent();
+  CAF_CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+  }
+  CAF_CHECK(!exists(left));
+  CAF_CHECK_EQUAL(slurp(dir + "/g"), "partial");
+  CAF_CHECK(!exists(removed));
+  CAF_CHECK_EQUAL(slurp(replaced), "theirs");
+  CAF_CHECK(exists(not_excl));
+  CAF_CHECK(exists(plain));
+  remove_tree(dir);
+}
+
+CAF_TEST(partial files go when the session ends on bad input or a signal) {
+  auto dir = test::make_temp_dir();
+  auto p1 = dir + "/.a.1-1.remex-part";
+  auto p2 = dir + "/.b.1-2.remex-part";
+  {
+    agent_driver a;
+    create_through(a, p1, true);
+    a.send_raw(std::string("\xff\xfe\x00garbage", 10));
+    CAF_CHECK(a.pump_until([&] { return a.output_closed(); }));
+    auto ws = a.wait_agent();
+    CAF_CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 2);
+  }
+  CAF_CHECK(!exists(p1));
+  {
+    agent_driver a;
+    create_through(a, p2, true);
+    ::kill(a.pid(), SIGTERM);
+    auto ws = a.wait_agent();
+    CAF_CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 3);
+  }
+  CAF_CHECK(!exists(p2));
   remove_tree(dir);
 }

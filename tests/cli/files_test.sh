@@ -140,21 +140,42 @@ expect_eq "cp -rp down: names, types, modes, sizes, times" "$(listing "$t")" "$(
 cpr "$t" "fixture:$work/t2" 2>"$tmp/err"
 expect_eq "cp of a directory without -r: exit 1" 1 $?
 
+# The partial file of remex PID's copy into DIR exists: named (on the host),
+# or on this machine unnamed (O_TMPFILE) and held open by remex.
+partial_exists() { # DIR PID
+  ls -A "$1" | grep -q '\.remex-part$' ||
+    ls -l "/proc/$2/fd" 2>/dev/null | grep -q " $1/#[0-9]* (deleted)$"
+}
 # Interrupted: remex stopped mid-transfer leaves nothing at the destination.
-interrupted() { # NAME DESTDIR SRC DST
-  "$remex" cp -F "$FIXTURE_SSH_CONFIG" "$3" "$4" &
-  local pid=$! i
+# On TERM it removes the partial file itself; killed outright (KILL), the
+# agent removes it when its session ends (upload), or it never had a name
+# (download).
+interrupted() { # NAME SIGNAL DESTDIR SRC DST
+  "$remex" cp -F "$FIXTURE_SSH_CONFIG" "$4" "$5" &
+  local pid=$! i seen=no
   for ((i = 0; i < 500; i++)); do
-    ls -A "$2" | grep -q '^\.big\.remex-' && break
+    partial_exists "$3" "$pid" && seen=yes && break
     sleep 0.01
   done
-  kill -TERM "$pid"
-  wait "$pid"
-  expect_eq "$1: remex ended by the signal" 143 $?
-  expect_eq "$1: no file, no partial temporary" "" "$(ls -A "$2" | grep big)"
+  expect_eq "$1: killed while the copy was under way" yes $seen
+  kill -"$2" "$pid"
+  wait "$pid" 2>/dev/null
+  local rc=$?
+  expect_eq "$1: remex ended by the signal" $((128 + $(kill -l "$2"))) $rc
+  # The agent notices the end of its session within moments.
+  for ((i = 0; i < 100; i++)); do
+    [ -z "$(ls -A "$3" | grep big)" ] && break
+    sleep 0.05
+  done
+  expect_eq "$1: no file, no partial file" "" "$(ls -A "$3" | grep big)"
 }
 mkdir "$work/in" "$tmp/in" && chown "$FIXTURE_USER" "$work/in"
-interrupted "cp up interrupted" "$work/in" "$tmp/big" "fixture:$work/in/big"
-interrupted "cp down interrupted" "$tmp/in" "fixture:$work/big" "$tmp/in/big"
+for sig in TERM KILL; do
+  interrupted "cp up, $sig" $sig "$work/in" "$tmp/big" "fixture:$work/in/big"
+  interrupted "cp down, $sig" $sig "$tmp/in" "fixture:$work/big" "$tmp/in/big"
+done
+# A file merely named like a partial one is left alone when remex ends.
+cpr "$tmp/big" "fixture:$work/in/x.remex-part"
+expect_eq "cp to a name ending in .remex-part stays" 200000000 "$(stat -c %s "$work/in/x.remex-part")"
 
 finish

@@ -92,6 +92,30 @@ CAF_TEST(a sequence decodes in chunks of any size) {
   }
 }
 
+CAF_TEST(a sequence decodes when the decoder takes its chunks over) {
+  // Taken-over chunks become the buffer whenever everything before them was
+  // decoded: frames that span several of them still come out whole.
+  auto fs = full_frames();
+  fs.push_back(make_data(1, std::string(300000, 'z')));
+  fs.push_back(make_eof(1));
+  auto bytes = encode_all(fs);
+  for (std::size_t chunk : {1, 3, 7, 64, 1000, 65536, 1 << 20}) {
+    auto r = decode_all(bytes, chunk, true);
+    CAF_CHECK(same(r.frames, fs));
+    CAF_CHECK(r.last == frame_decoder::status::need_more);
+  }
+  // Exactly one frame per chunk: each is taken over whole.
+  frame_decoder d;
+  std::vector<frame> got;
+  for (auto& f : fs) {
+    d.feed(encode(f));
+    frame g;
+    while (d.next(g) == frame_decoder::status::frame) got.push_back(g);
+  }
+  CAF_CHECK(got == fs);
+  CAF_CHECK_EQUAL(d.buffered(), 0u);
+}
+
 CAF_TEST(large data frames fed a byte at a time) {
   // A 1 MiB payload fed one byte at a time must not be quadratic: this runs
   // in well under a second when every feed costs O(1).

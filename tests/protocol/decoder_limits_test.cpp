@@ -20,15 +20,17 @@ bool contains(const std::string& s, const std::string& part) {
 }
 
 // Decodes bytes expecting an error mentioning `what`, both all at once and a
-// few bytes at a time.
+// few bytes at a time, copied and taken over (bytes of a frame the decoder
+// already dropped still count toward its size).
 void check_error(const std::string& bytes, const std::string& what) {
-  for (std::size_t chunk : {std::size_t{0}, std::size_t{3}}) {
-    auto r = decode_all(bytes, chunk);
-    CAF_CHECK(r.last == frame_decoder::status::error);
-    CAF_CHECK(r.frames.empty());
-    if (!contains(r.error, what))
-      CAF_FAIL("error '" << r.error << "' does not mention '" << what << "'");
-  }
+  for (bool take_over : {false, true})
+    for (std::size_t chunk : {std::size_t{0}, std::size_t{3}}) {
+      auto r = decode_all(bytes, chunk, take_over);
+      CAF_CHECK(r.last == frame_decoder::status::error);
+      CAF_CHECK(r.frames.empty());
+      if (!contains(r.error, what))
+        CAF_FAIL("error '" << r.error << "' does not mention '" << what << "'");
+    }
 }
 
 frame decode_one(const std::string& bytes) {

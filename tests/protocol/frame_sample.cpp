@@ -172,12 +172,17 @@ void drain(frame_decoder& d, decode_result& r) {
 
 }  // namespace
 
-decode_result decode_all(const std::string& bytes, std::size_t chunk) {
+decode_result decode_all(const std::string& bytes, std::size_t chunk,
+                         bool take_over) {
   frame_decoder d;
   decode_result r;
   if (chunk == 0) chunk = bytes.size() ? bytes.size() : 1;
   for (std::size_t at = 0; at < bytes.size(); at += chunk) {
-    d.feed(bytes.data() + at, std::min(chunk, bytes.size() - at));
+    auto n = std::min(chunk, bytes.size() - at);
+    if (take_over)
+      d.feed(bytes.substr(at, n));
+    else
+      d.feed(bytes.data() + at, n);
     drain(d, r);
     if (r.last == frame_decoder::status::error) return r;
   }

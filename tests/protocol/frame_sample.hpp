@@ -27,8 +27,10 @@ struct decode_result {
 };
 
 // Feeds bytes in chunks of `chunk` bytes (0: all at once), draining frames
-// after every feed.
-decode_result decode_all(const std::string& bytes, std::size_t chunk = 0);
+// after every feed; with take_over, each chunk is handed over as a string
+// (feed(std::string&&)) instead of copied.
+decode_result decode_all(const std::string& bytes, std::size_t chunk = 0,
+                         bool take_over = false);
 
 // Feeds bytes as two pieces split at `at`.
 decode_result decode_split(const std::string& bytes, std::size_t at);

@@ -11,6 +11,8 @@
 #include <cstring>
 #include <vector>
 
+#include "protocol/partial_files.hpp"
+
 namespace remex::agent {
 
 namespace {
@@ -187,7 +189,25 @@ protocol::stat_info make_stat_info(const struct stat& st, std::string name) {
 }
 
 file_ops::~file_ops() {
+  remove_partial_files();
+}
+
+void file_ops::remove_partial_files() {
   for (auto& [h, f] : handles_) ::close(f.fd);
+  handles_.clear();
+  for (auto& p : partials_) {
+    struct stat st;
+    if (::lstat(p.path.c_str(), &st) == 0 && st.st_dev == p.dev &&
+        st.st_ino == p.ino)
+      ::unlink(p.path.c_str());
+  }
+  partials_.clear();
+}
+
+void file_ops::forget_partial(const std::string& path) {
+  partials_.erase(std::remove_if(partials_.begin(), partials_.end(),
+                                 [&](auto& p) { return p.path == path; }),
+                  partials_.end());
 }
 
 file_ops::open_file* file_ops::find(std::uint64_t h) {
@@ -213,6 +233,19 @@ file_op_response file_ops::open(const file_op_request& req, int flags,
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) & ~O_NONBLOCK);
   r.h = next_handle_++;
   handles_[r.h] = open_file{fd, req.p};
+  struct stat st;
+  if ((flags & O_CREAT) && (flags & O_EXCL) &&
+      protocol::is_partial_name(req.p) && ::fstat(fd, &st) == 0)
+    partials_.push_back({req.p, st.st_dev, st.st_ino});
+  return r;
+}
+
+protocol::frame file_ops::answer(const protocol::frame& f) {
+  static const file_op_request none;
+  protocol::frame r;
+  r.t = protocol::frame_type::file_resp;
+  // By reference: a writeat carries up to a megabyte.
+  r.frp = handle(f.fop ? *f.fop : none);
   return r;
 }
 
@@ -394,9 +427,12 @@ file_op_response file_ops::handle(const file_op_request& req) {
           fail(r, req, e);
         }
       }
+      if (r.er == 0) forget_partial(req.p);
       break;
     case file_op_code::rename:
       check(::rename(req.p.c_str(), req.np.c_str()));
+      // Renamed into place: the copy is complete.
+      if (r.er == 0) forget_partial(req.p);
       break;
     case file_op_code::chmod:
       check(::chmod(req.p.c_str(), unix_mode(req.mo)));

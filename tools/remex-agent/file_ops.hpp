@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "protocol/frame.hpp"
 
@@ -32,20 +33,40 @@ class file_ops {
 
   // Performs one request and says how it went; er = errno (0 = ok).
   protocol::file_op_response handle(const protocol::file_op_request& req);
+  // The file-resp frame answering a file-op frame (no `fop`: the zero
+  // request).
+  protocol::frame answer(const protocol::frame& f);
 
   std::size_t open_handles() const { return handles_.size(); }
 
  private:
+  // Removes the partial files of copies that did not finish: a file with a
+  // partial name (protocol/partial_files.hpp) that this session created
+  // exclusively (O_CREAT|O_EXCL) and neither renamed nor removed. The
+  // session is over, however it ended: the agent's file_ops goes when main
+  // returns.
+  void remove_partial_files();
+
   struct open_file {
     int fd = -1;
     std::string name;  // the path it was opened by (fstat's `n`)
+  };
+  // A partial file this session created; identified by device and inode
+  // too, so that whatever took its name since is left alone.
+  struct partial_file {
+    std::string path;
+    dev_t dev;
+    ino_t ino;
   };
 
   protocol::file_op_response open(const protocol::file_op_request& req,
                                   int flags, unsigned mode);
   open_file* find(std::uint64_t h);
 
+  void forget_partial(const std::string& path);
+
   std::map<std::uint64_t, open_file> handles_;
+  std::vector<partial_file> partials_;
   // 0 is the omitted zero value on the wire, so it never names a file.
   std::uint64_t next_handle_ = 1;
 };

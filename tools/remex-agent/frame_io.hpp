@@ -27,6 +27,9 @@ struct frame_io {
   void flush_all();
 };
 
+// Makes the pipes to the peer (stdin, stdout) as large as the data frames.
+void size_pipes();
+
 // Signals the agent handles in its loop; reads them from the returned fd as
 // single bytes (the signal number).
 int install_signal_pipe();

@@ -1,5 +1,6 @@
 // remex-agent: runs one command for a remex broker, speaking the agent
 // protocol on stdin/stdout. Self-contained: no CAF, no spdlog.
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -121,6 +122,12 @@ int main() {
   // Orphaned grandchildren come back to us to be reaped (pid 1 may not reap),
   // so a finished group really is empty when the agent checks.
   ::prctl(PR_SET_CHILD_SUBREAPER, 1);
+  // Frames of up to a megabyte come and go all the time: they stay on the
+  // heap, instead of being mapped and unmapped (page faults, zeroing) for
+  // every frame, and freed memory is kept for the next.
+  ::mallopt(M_MMAP_THRESHOLD, 8 << 20);
+  ::mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  size_pipes();
   int signal_fd = install_signal_pipe();
   if (signal_fd < 0) return 2;
   frame_io io;
@@ -175,10 +182,7 @@ int main() {
         return io.out_broken ? 3 : 0;
       }
       case protocol::frame_type::file_op: {
-        protocol::frame r;
-        r.t = protocol::frame_type::file_resp;
-        r.frp = files.handle(f.fop.value_or(protocol::file_op_request{}));
-        io.send(r);
+        io.send(files.answer(f));
         io.flush_all();
         break;
       }

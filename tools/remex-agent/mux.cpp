@@ -55,9 +55,6 @@ class mux {
     for (auto& [n, fd] : child.extra) add(n, fd, true, true);
     set_nonblocking(0);
     set_nonblocking(1);
-    // Fewer, larger writes to the peer: a 64 KiB pipe costs a context switch
-    // per 64 KiB. Harmless when stdout is not a pipe (the call fails).
-    ::fcntl(1, F_SETPIPE_SZ, 1 << 20);
   }
 
   int run(std::vector<frame> early) {
@@ -218,10 +215,7 @@ class mux {
       case frame_type::file_op: {
         // Out of order (file ops belong to a file session), but a request
         // is never left without its answer.
-        frame r;
-        r.t = frame_type::file_resp;
-        r.frp = files_.handle(f.fop.value_or(protocol::file_op_request{}));
-        io_.send(r);
+        io_.send(files_.answer(f));
         break;
       }
       default:

@@ -17,6 +17,7 @@
 #include "actors/broker.hpp"
 #include "actors/types.hpp"
 #include "protocol/limits.hpp"
+#include "protocol/partial_files.hpp"
 #include "tools/remex/broker_client.hpp"
 #include "tools/remex/remote_files.hpp"
 #include "tools/remex/run_command.hpp"
@@ -132,7 +133,9 @@ class local_reader : public file_reader {
 
 class local_writer : public file_writer {
  public:
-  explicit local_writer(int fd) : fd_(fd) {}
+  // name: the name an unnamed (O_TMPFILE) file gets once complete.
+  explicit local_writer(int fd, std::string name = {})
+      : fd_(fd), name_(std::move(name)) {}
   ~local_writer() override {
     if (fd_ >= 0) ::close(fd_);
   }
@@ -149,11 +152,26 @@ class local_writer : public file_writer {
   int finish() override {
     int fd = fd_;
     fd_ = -1;
-    return rc(::close(fd));
+    int e = name_.empty() ? 0 : give_name(fd);
+    int c = rc(::close(fd));
+    return e ? e : c;
   }
 
  private:
+  // Links the unnamed file in under name_; like O_EXCL, an existing name is
+  // EEXIST. Through /proc (AT_EMPTY_PATH would need CAP_DAC_READ_SEARCH).
+  int give_name(int fd) {
+    auto proc = "/proc/self/fd/" + std::to_string(fd);
+    if (::linkat(AT_FDCWD, proc.c_str(), AT_FDCWD, name_.c_str(),
+                 AT_SYMLINK_FOLLOW) == 0)
+      return 0;
+    int e = errno;
+    if (e != ENOENT || ::access("/proc/self/fd", F_OK) == 0) return e;
+    return rc(::linkat(fd, "", AT_FDCWD, name_.c_str(), AT_EMPTY_PATH));
+  }
+
   int fd_;
+  std::string name_;
 };
 
 class local_fs : public file_system {
@@ -234,6 +252,22 @@ class local_fs : public file_system {
   }
   int open_writer(const std::string& p, std::uint32_t mode, bool excl,
                   std::unique_ptr<file_writer>& out) override {
+    // A copy's partial file is written without a name and named when
+    // complete: remex killed outright (SIGKILL) leaves nothing, the kernel
+    // frees the file. Where the file system cannot (no O_TMPFILE), it is
+    // an ordinary file, removed on failure and on INT/TERM/HUP/QUIT.
+    if (excl && protocol::is_partial_name(p)) {
+      auto slash = p.rfind('/');
+      auto dir = slash == std::string::npos ? std::string(".")
+                 : slash == 0               ? std::string("/")
+                                            : p.substr(0, slash);
+      int fd =
+          ::open(dir.c_str(), O_TMPFILE | O_WRONLY | O_CLOEXEC, mode & 07777);
+      if (fd >= 0) {
+        out = std::make_unique<local_writer>(fd, p);
+        return 0;
+      }
+    }
     int fd = ::open(p.c_str(),
                     O_WRONLY | O_CREAT | O_CLOEXEC | (excl ? O_EXCL : O_TRUNC),
                     mode & 07777);

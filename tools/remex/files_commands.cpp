@@ -16,6 +16,7 @@
 #include <mutex>
 #include <thread>
 
+#include "protocol/partial_files.hpp"
 #include "tools/remex/file_client.hpp"
 #include "tools/remex/run_options.hpp"
 #include "tools/remex/signal_block.hpp"
@@ -676,13 +677,17 @@ struct copier {
   unsigned serial = 0;
 
   // Copies the regular file src to dst through a temporary name beside dst,
-  // renamed into place once the size is checked.
+  // renamed into place once the size is checked. The name is a partial
+  // name (protocol/partial_files.hpp): an agent removes such a file when
+  // its session ends before the rename (remex killed outright, the link
+  // lost), and on this machine it has no name until it is complete.
   bool copy_file(file_system& sfs, const std::string& src,
                  const file_info& info, file_system& dfs,
                  const std::string& dst) {
-    auto tmp = join(dir_name(dst), "." + base_name(dst) + ".remex-" +
-                                       std::to_string(::getpid()) + "-" +
-                                       std::to_string(++serial));
+    auto tmp =
+        join(dir_name(dst),
+             "." + base_name(dst) + "." + std::to_string(::getpid()) + "-" +
+                 std::to_string(++serial) + protocol::partial_file_mark);
     std::unique_ptr<file_reader> r;
     if (int e = sfs.open_reader(src, r)) {
       report(sfs.host(), src, e);

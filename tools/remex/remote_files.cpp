@@ -14,10 +14,11 @@ namespace {
 
 using transport::failure_kind;
 
-// Decodes the one answer frame, or says it could not.
-bool decode_answer(const std::string& bytes, protocol::frame& out) {
+// Decodes the one answer frame, or says it could not. The bytes are taken
+// over: a readat answer is half a megabyte.
+bool decode_answer(std::string&& bytes, protocol::frame& out) {
   protocol::frame_decoder dec;
-  dec.feed(bytes);
+  dec.feed(std::move(bytes));
   return dec.next(out) == protocol::frame_decoder::status::frame;
 }
 
@@ -105,7 +106,7 @@ class remote_session : public transport::file_session {
                   for (size_t j = 0; j < levels.size() && j < lines.size(); ++j)
                     (*log)(levels[j], lines[j]);
                 protocol::frame r;
-                if (k == 0 && !decode_answer(bytes, r)) {
+                if (k == 0 && !decode_answer(std::move(bytes), r)) {
                   finish(failure_kind::lost, broker + ": malformed answer",
                          nullptr);
                   return;

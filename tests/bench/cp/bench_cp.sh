@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # remex cp vs scp and sftp against the same fixture sshd, measured in one run:
-# a 1 GB file (random bytes) up and down, median of N runs each, and the
-# ratio of each tool's time to remex's (above 1: remex is faster).
+# a 1 GB file (random bytes) up and down, median of N_RUNS runs each (the
+# tools take turns), and the ratio of each tool's time to remex's (above 1:
+# remex is faster).
 # Every copy is checked by size (and the first of each by sha256).
 # Usage: bench_cp.sh [BUILD_DIR]   (default: build). Needs root (fixture).
 set -euo pipefail
@@ -48,18 +49,24 @@ up_sftp() { echo "put $dir/src $rdir/dst" | sftp -q -b - "${cfg[@]}" fixture; }
 down_sftp() { echo "get $rdir/src $dir/dst" | sftp -q -b - "${cfg[@]}" fixture; }
 
 cp "$dir/src" "$rdir/src" && chown "$FIXTURE_USER" "$rdir/src"
-declare -A med
-for tool in remex scp sftp; do
-  for way in up down; do
-    if [ $way = up ]; then file=$rdir/dst; else file=$dir/dst; fi
-    times=()
-    for ((i = 0; i < n; i++)); do
-      times+=("$(timed "$file" "${way}_$tool")")
+# Round by round, every tool and way once per round: a change in the
+# machine's load while the benchmark runs hits all tools alike.
+declare -A med runs
+for ((i = 0; i < n; i++)); do
+  for tool in remex scp sftp; do
+    for way in up down; do
+      if [ $way = up ]; then file=$rdir/dst; else file=$dir/dst; fi
+      runs[$tool-$way]+="$(timed "$file" "${way}_$tool") "
       if [ "$i" = 0 ] && [ "$(sha256sum <"$file")" != "$sum" ]; then
         echo "$tool $way: sha256 differs" >&2
         exit 1
       fi
     done
+  done
+done
+for tool in remex scp sftp; do
+  for way in up down; do
+    times=(${runs[$tool-$way]})
     med[$tool-$way]=$(printf '%s\n' "${times[@]}" | median)
     echo "$tool $way: ${times[*]} ms (median ${med[$tool-$way]} ms)"
   done
