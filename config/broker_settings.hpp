@@ -8,6 +8,7 @@
 #include <chrono>
 #include <cstddef>
 #include <string>
+#include <vector>
 
 #include "config/agent_settings.hpp"
 #include "config/connect_options.hpp"
@@ -27,6 +28,10 @@ struct broker_settings {
   // Records every execution a request does not record itself into this
   // folder, one file per execution; empty: none.
   std::string record_dir;
+  // This node's name among its peers, and the targets it runs itself
+  // (globs); a request for any other target goes to a peer that serves it.
+  std::string node_name;
+  std::vector<std::string> serves{"*"};
 };
 
 }  // namespace remex::config
