@@ -31,5 +31,8 @@ using close_atom = caf::atom_constant<caf::atom("close")>;
 using answer_atom = caf::atom_constant<caf::atom("answer")>;
 using notice_atom = caf::atom_constant<caf::atom("notice")>;
 using settings_atom = caf::atom_constant<caf::atom("settings")>;
+using peer_atom = caf::atom_constant<caf::atom("peer")>;
+using routes_atom = caf::atom_constant<caf::atom("routes")>;
+using dial_atom = caf::atom_constant<caf::atom("dial")>;
 
 }  // namespace remex::actors

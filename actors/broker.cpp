@@ -14,6 +14,8 @@
 
 #include "actors/file_service.hpp"
 #include "actors/log.hpp"
+#include "actors/peer_forwarder.hpp"
+#include "actors/serves.hpp"
 #include "config/daemon_settings.hpp"
 
 namespace remex::actors {
@@ -53,6 +55,8 @@ struct broker_state {
   std::map<caf::actor_addr, std::string> file_services;  // → session_key
   bool closing = false;                                  // shutdown asked
   caf::typed_response_promise<bool> closed;
+  peer_directory_actor directory;  // none: no peers (an embedded broker)
+  peer_routes routes;
   static inline const char* name = "broker";
 };
 
@@ -210,7 +214,8 @@ std::string recording_path(const std::string& dir, std::uint64_t id,
 }
 
 caf::typed_response_promise<outcome> start(self_ptr self, exec_request& req,
-                                           endpoints& ends) {
+                                           endpoints& ends,
+                                           const std::string& via = {}) {
   auto& st = self->state;
   // Before make_response_promise, which takes over the sender.
   auto sender = self->current_sender();
@@ -223,7 +228,7 @@ caf::typed_response_promise<outcome> start(self_ptr self, exec_request& req,
   ex.info.state = execution_info::running;
   ex.info.started_ms = now_ms();
   ex.promise = rp;
-  ex.requester = requester_label(self, sender);
+  ex.requester = via.empty() ? requester_label(self, sender) : "node " + via;
   ex.started = std::chrono::steady_clock::now();
   log_actors()->info("exec {} start: {} on {} (requester {})", id,
                      req.argv.empty() ? "" : req.argv[0], ex.info.host,
@@ -286,6 +291,38 @@ caf::result<files_actor> open_files(self_ptr self, exec_request& req) {
   return rp;
 }
 
+// The live peer that runs a target this node does not serve (config
+// order), or null.
+const peer_route* route_for(self_ptr self, const exec_request& req) {
+  for (auto& r : self->state.routes)
+    if (serves_target(r.serves, req.target)) return &r;
+  return nullptr;
+}
+
+outcome unserved() {
+  return outcome::make_failed(transport::failure_kind::cluster, 255,
+                              "no node serves it");
+}
+
+// A request from a client: run here, on the peer that serves its target
+// (one hop, answered by the forwarder), or nowhere.
+caf::result<outcome> route(self_ptr self, exec_request& req, endpoints& ends) {
+  auto& st = self->state;
+  if (st.closing || serves_target(st.settings.serves, req.target))
+    return start(self, req, ends);
+  auto requester = requester_label(self, self->current_sender());
+  auto* r = route_for(self, req);
+  if (!r) {
+    log_actors()->info("exec on {}: no node serves it (requester {})",
+                       req.host_label(), requester);
+    return unserved();
+  }
+  log_actors()->info("exec on {} forwarded to node {} (requester {})",
+                     req.host_label(), r->name, requester);
+  auto fwd = spawn_forwarder(self, r->broker, r->name, {st.settings.node_name});
+  return self->delegate(fwd, exec_atom::value, std::move(req), std::move(ends));
+}
+
 caf::result<bool> shut_down(self_ptr self, caf::timespan grace) {
   auto& st = self->state;
   st.closing = true;
@@ -345,10 +382,45 @@ broker_impl_actor::behavior_type broker(self_ptr self,
   });
   return {
       [self](exec_atom, exec_request& req, endpoints& ends) {
-        return start(self, req, ends);
+        return route(self, req, ends);
+      },
+      [self](exec_atom, exec_request& req, endpoints& ends,
+             std::vector<std::string>& path) -> caf::result<outcome> {
+        // Passed on by a peer: here or nowhere, never further.
+        if (!serves_target(self->state.settings.serves, req.target))
+          return unserved();
+        return start(self, req, ends, path.empty() ? "?" : path.front());
       },
       [self](files_atom, exec_request& req) -> caf::result<files_actor> {
+        auto& st = self->state;
+        if (st.closing || serves_target(st.settings.serves, req.target))
+          return open_files(self, req);
+        auto* r = route_for(self, req);
+        if (!r)
+          return caf::make_error(caf::sec::runtime_error, "no node serves it");
+        return self->delegate(r->broker, files_atom::value, std::move(req),
+                              std::vector<std::string>{st.settings.node_name});
+      },
+      [self](files_atom, exec_request& req,
+             std::vector<std::string>&) -> caf::result<files_actor> {
+        if (!serves_target(self->state.settings.serves, req.target))
+          return caf::make_error(caf::sec::runtime_error, "no node serves it");
         return open_files(self, req);
+      },
+      [self](peer_atom, std::string& name, std::vector<std::string>& serves,
+             caf::actor& broker)
+          -> caf::result<std::string, std::vector<std::string>> {
+        auto& dir = self->state.directory;
+        if (!dir)
+          return caf::make_error(caf::sec::runtime_error, "takes no peers");
+        return self->delegate(dir, peer_atom::value, std::move(name),
+                              std::move(serves), std::move(broker));
+      },
+      [self](peer_atom, peer_directory_actor& dir) {
+        self->state.directory = std::move(dir);
+      },
+      [self](routes_atom, peer_routes& routes) {
+        self->state.routes = std::move(routes);
       },
       [self](list_atom) {
         std::vector<execution_info> rows;

@@ -1,0 +1,83 @@
+#include "actors/peer_forwarder.hpp"
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/log.hpp"
+
+namespace remex::actors {
+
+namespace {
+
+struct forwarder_state {
+  broker_actor peer;
+  std::string peer_name;
+  std::vector<std::string> path;
+  caf::actor_addr requester;
+  caf::typed_response_promise<outcome> answer;
+  static inline const char* name = "peer_forwarder";
+};
+
+using self_ptr = forwarder_actor::stateful_pointer<forwarder_state>;
+
+outcome lost(const std::string& peer_name) {
+  return outcome::make_failed(
+      transport::failure_kind::lost, 255,
+      "node " + peer_name + " lost; the command's fate is unknown");
+}
+
+forwarder_actor::behavior_type forwarder(self_ptr self, broker_actor peer,
+                                         std::string peer_name,
+                                         std::vector<std::string> path) {
+  auto& st = self->state;
+  st.peer = std::move(peer);
+  st.peer_name = std::move(peer_name);
+  st.path = std::move(path);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (dm.source == st.peer.address()) {
+      log_actors()->warn("node {} lost with a request of ours running",
+                         st.peer_name);
+      if (st.answer.pending()) st.answer.deliver(lost(st.peer_name));
+    }
+    // The requester gone: quitting is what tells the peer's supervisor.
+    self->quit();
+  });
+  return {
+      [self](exec_atom, exec_request& req,
+             endpoints& ends) -> caf::result<outcome> {
+        auto& st = self->state;
+        if (auto sender = self->current_sender()) {
+          st.requester = caf::actor_cast<caf::actor_addr>(sender);
+          self->monitor(caf::actor_cast<caf::actor>(sender));
+        }
+        self->monitor(st.peer);
+        st.answer = self->make_response_promise<outcome>();
+        self->request(st.peer, caf::infinite, exec_atom::value, std::move(req),
+                      std::move(ends), st.path)
+            .then(
+                [self](outcome& o) {
+                  self->state.answer.deliver(std::move(o));
+                  self->quit();
+                },
+                [self](caf::error&) {
+                  auto& st = self->state;
+                  st.answer.deliver(lost(st.peer_name));
+                  self->quit();
+                });
+        return st.answer;
+      },
+  };
+}
+
+}  // namespace
+
+forwarder_actor spawn_forwarder(caf::local_actor* parent, broker_actor peer,
+                                std::string peer_name,
+                                std::vector<std::string> path) {
+  return parent->spawn(forwarder, std::move(peer), std::move(peer_name),
+                       std::move(path));
+}
+
+}  // namespace remex::actors
