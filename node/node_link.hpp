@@ -40,6 +40,12 @@ caf::actor connector(caf::actor_system& sys);
 // that the file is always linked.
 bool openssl_error_queue_guarded();
 
+// Where a line goes when this process refuses an incoming TLS connection
+// (no certificate, or one not signed by the trusted CA or token), e.g.
+// "refused a connection from 127.0.0.1:5123: certificate verify failed".
+// Called on an I/O thread.
+void on_tls_refusal(void (*sink)(const std::string& line));
+
 // Opens host:port for clients and peers. 0 and error set on failure.
 std::uint16_t publish_broker(caf::actor_system& sys,
                              const actors::broker_actor& broker,

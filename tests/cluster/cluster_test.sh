@@ -172,6 +172,17 @@ back on four" "$(cat "$d/fd4")"
   expect_eq "a target nobody serves: says so in one line" \
     "remex: nobody-serves-this: no node serves it" "$(cat "$d/none.err")"
 
+  # File sessions route the same way (remex fs, paths, cp).
+  echo "a file on the host" >"$d/file"
+  chmod a+r "$d/file"
+  out=$("$remex" --broker "127.0.0.1:$pb" --token-file "$token" fs "${fx[@]}" cat "$d/file" 2>&1)
+  expect_eq "remex fs through B runs on A" "0 a file on the host" "$? $out"
+  expect_contains "A opened the file session, for B's client" "files on fixture" \
+    "$(cat "$tmp/A/remexd.log")"
+  out=$("$remex" --broker "127.0.0.1:$pb" --token-file "$token" fs -H nobody-serves-this cat /etc/hostname 2>&1)
+  expect_eq "remex fs for a target nobody serves: 255" 255 "$?"
+  expect_contains "and says so" "no node serves it" "$out"
+
   # 1 GB from A to B's client, compared by checksum with the same bytes
   # made here.
   local want got
@@ -326,7 +337,8 @@ case_tls() {
   wait_file_has "$tmp/T/remexd.log" "peer 127.0.0.1:$a: cannot connect: access denied" 10 &&
     pass "a node without a certificate (token only) is refused (and logs it)" ||
     fail "T: $(tail -3 "$tmp/T/remexd.log")"
-  sleep 1
+  wait_file_has "$tmp/A/remexd.log" "refused a connection from 127.0.0.1:" 5 &&
+    pass "A logs whom it refused" || fail "A logged no refusal: $(tail -3 "$tmp/A/remexd.log")"
   expect_eq "A knows no node but B" "1" "$(grep -c 'joined' "$tmp/A/remexd.log")"
   stop S
   stop T

@@ -124,6 +124,8 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
   transport::set_connect_notice_sink(
       [](const std::string& line) { daemon::log()->warn("{}", line); });
   transport::set_credit_window(d.limits.credit_window);
+  node::on_tls_refusal(
+      [](const std::string& line) { daemon::log()->warn("{}", line); });
   ::signal(SIGPIPE, SIG_IGN);
   // Blocked before the actor system starts its threads, so that only the
   // sigwait below takes them.
