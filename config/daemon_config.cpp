@@ -180,7 +180,11 @@ bool apply_flags(const std::vector<flag>& flags, daemon_settings& s,
     if (!lists.count(f.key)) list_order.push_back(f.key);
     auto& [option, elements] = lists[f.key];
     option = f.option;
-    if (f.text.empty() || f.text.front() != '[') {
+    // "[::1]:7411" is one peer, not a list: a list's texts are quoted.
+    bool is_list = !f.text.empty() && f.text.front() == '[' &&
+                 (f.key->name != "peer" ||
+                  f.text.find('"') != std::string::npos);
+    if (!is_list) {
       elements.push_back(caf::config_value{f.text});
       continue;
     }

@@ -506,7 +506,7 @@ CAF_TEST(the example file shows every key with its default) {
     }
     text << line << '\n';
   }
-  CAF_CHECK_EQUAL(keys, 18);
+  CAF_CHECK_EQUAL(keys, 23);
   auto s = read(text.str());
   CAF_REQUIRE(s);
   daemon_settings d;
@@ -529,6 +529,11 @@ CAF_TEST(the example file shows every key with its default) {
   CAF_CHECK(s->limits.shutdown_grace == d.limits.shutdown_grace);
   CAF_CHECK_EQUAL(s->agent.env_keep, d.agent.env_keep);
   CAF_CHECK_EQUAL(s->agent.env_remove, d.agent.env_remove);
+  CAF_CHECK_EQUAL(s->peers, d.peers);
+  CAF_CHECK_EQUAL(s->serves, d.serves);
+  CAF_CHECK_EQUAL(s->tls_cert, d.tls_cert);
+  CAF_CHECK_EQUAL(s->tls_key, d.tls_key);
+  CAF_CHECK_EQUAL(s->tls_ca, d.tls_ca);
 }
 
 CAF_TEST_FIXTURE_SCOPE_END()
