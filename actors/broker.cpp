@@ -57,6 +57,9 @@ struct broker_state {
   caf::typed_response_promise<bool> closed;
   peer_directory_actor directory;  // none: no peers (an embedded broker)
   peer_routes routes;
+  // Requests passed on to peers and not yet answered: they count as
+  // running when the node shuts down.
+  std::map<caf::actor_addr, forwarder_actor> forwarders;
   static inline const char* name = "broker";
 };
 
@@ -159,6 +162,16 @@ void release_session(self_ptr self, const std::string& key) {
                      key, i->second.last_use);
 }
 
+// Shutting down and nothing runs any more, here or passed on: done.
+void maybe_closed(self_ptr self) {
+  auto& st = self->state;
+  if (st.closing && st.running == 0 && st.forwarders.empty() &&
+      st.closed.pending()) {
+    stop_sessions(self);
+    st.closed.deliver(true);
+  }
+}
+
 void complete(self_ptr self, std::uint64_t id, outcome o) {
   auto& st = self->state;
   auto i = st.executions.find(id);
@@ -187,10 +200,7 @@ void complete(self_ptr self, std::uint64_t id, outcome o) {
     if (oldest->second.info.state == execution_info::running) break;
     st.executions.erase(oldest);
   }
-  if (st.closing && st.running == 0 && st.closed.pending()) {
-    stop_sessions(self);
-    st.closed.deliver(true);
-  }
+  maybe_closed(self);
 }
 
 // DIR/ID-HOST-TIME.rec: sorted by id, the host readable, unique across
@@ -320,17 +330,20 @@ caf::result<outcome> route(self_ptr self, exec_request& req, endpoints& ends) {
   log_actors()->info("exec on {} forwarded to node {} (requester {})",
                      req.host_label(), r->name, requester);
   auto fwd = spawn_forwarder(self, r->broker, r->name, {st.settings.node_name});
+  self->monitor(fwd);
+  st.forwarders.emplace(fwd.address(), fwd);
   return self->delegate(fwd, exec_atom::value, std::move(req), std::move(ends));
 }
 
 caf::result<bool> shut_down(self_ptr self, caf::timespan grace) {
   auto& st = self->state;
   st.closing = true;
-  if (st.running == 0) {
+  if (st.running == 0 && st.forwarders.empty()) {
     stop_sessions(self);
     return true;
   }
-  log_actors()->info("shutting down: {} executions still running", st.running);
+  log_actors()->info("shutting down: {} executions still running",
+                     st.running + st.forwarders.size());
   st.closed = self->make_response_promise<bool>();
   self->delayed_send(self, grace, shutdown_atom::value);
   return st.closed;
@@ -339,6 +352,10 @@ caf::result<bool> shut_down(self_ptr self, caf::timespan grace) {
 // The grace is over: what still runs is killed; its requester hears
 // "broker shutting down" once the remote process group is gone.
 void kill_remaining(self_ptr self) {
+  // A forwarder told to stop answers "broker shutting down"; the peer then
+  // kills the command (its requester is gone).
+  for (auto& [addr, fwd] : self->state.forwarders)
+    self->send_exit(fwd, caf::exit_reason::user_shutdown);
   for (auto& [id, ex] : self->state.executions)
     if (ex.info.state == execution_info::running && ex.supervisor) {
       ex.shut_down = true;
@@ -362,6 +379,10 @@ broker_impl_actor::behavior_type broker(self_ptr self,
     self->quit(em.reason);
   });
   self->set_down_handler([self](caf::down_msg& dm) {
+    if (self->state.forwarders.erase(dm.source) > 0) {
+      maybe_closed(self);
+      return;
+    }
     auto& services = self->state.file_services;
     if (auto i = services.find(dm.source); i != services.end()) {
       release_session(self, i->second);

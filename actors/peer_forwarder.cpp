@@ -44,6 +44,15 @@ forwarder_actor::behavior_type forwarder(self_ptr self, broker_actor peer,
     // The requester gone: quitting is what tells the peer's supervisor.
     self->quit();
   });
+  // The node shuts down with the request still running (after its grace).
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    if (em.source && em.source.node() != self->node()) return;
+    auto& st = self->state;
+    if (st.answer.pending())
+      st.answer.deliver(outcome::make_failed(transport::failure_kind::cluster,
+                                             255, "broker shutting down"));
+    self->quit(em.reason);
+  });
   return {
       [self](exec_atom, exec_request& req,
              endpoints& ends) -> caf::result<outcome> {

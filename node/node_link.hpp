@@ -42,7 +42,8 @@ bool openssl_error_queue_guarded();
 
 // Where a line goes when this process refuses an incoming TLS connection
 // (no certificate, or one not signed by the trusted CA or token), e.g.
-// "refused a connection from 127.0.0.1:5123: certificate verify failed".
+// "refused a connection from 127.0.0.1:5123 (TLS: certificate verify
+// failed)".
 // Called on an I/O thread.
 void on_tls_refusal(void (*sink)(const std::string& line));
 

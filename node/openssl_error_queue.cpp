@@ -81,8 +81,10 @@ int SSL_accept(SSL* ssl) {
   if (rc <= 0 && sink && SSL_get_error(ssl, rc) == SSL_ERROR_SSL) {
     // Peeked, not taken: CAF looks at the same queue next.
     auto* reason = ERR_reason_error_string(ERR_peek_error());
-    sink("refused a connection from " + peer_of(ssl) + ": " +
-         (reason ? reason : "TLS handshake failed"));
+    // The reason may be this side's ("certificate verify failed") or the
+    // other's alert ("tlsv1 alert unknown ca"): either way, no connection.
+    sink("refused a connection from " + peer_of(ssl) +
+         " (TLS: " + (reason ? reason : "handshake failed") + ")");
   }
   return rc;
 }
