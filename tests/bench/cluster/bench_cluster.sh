@@ -4,7 +4,10 @@
 # as its peer, so a request entering B runs on A.
 #   1. wall time of `remex --broker … run -H fixture true`, a fresh CLI
 #      process each (median of N_TRUE), through A directly and through B→A
-#   2. 1 GB of stdout the same two ways (median of N_THROUGHPUT)
+#   2. one long-lived client (bench-remexd-loop) running N_LOOP sequential
+#      `true` over one link, both ways: p50 and p99 per execution, where
+#      the CLI's own start-up does not hide the hop
+#   3. 1 GB of stdout the same two ways (median of N_THROUGHPUT)
 # and the ratios. Usage: bench_cluster.sh [BUILD_DIR] (default: build).
 # Needs root (fixture).
 set -euo pipefail
@@ -15,6 +18,8 @@ remexd=$build/bin/remexd
 fixture=$top/tests/fixtures/sshd-fixture
 n_true=${N_TRUE:-50}
 n_tp=${N_THROUGHPUT:-3}
+n_loop=${N_LOOP:-500}
+loop=$build/bin/bench-remexd-loop
 
 dir=$(mktemp -d)
 pids=()
@@ -68,6 +73,10 @@ gb_median() {
 "${hop[@]}" true
 t_direct=$(wall_true "$n_true" "${direct[@]}")
 t_hop=$(wall_true "$n_true" "${hop[@]}")
+printf 'one client, %d sequential true, A directly: ' "$n_loop"
+"$loop" "127.0.0.1:$pa" "$dir/token" "$n_loop" fixture "$FIXTURE_SSH_CONFIG" true
+printf 'one client, %d sequential true, B→A:        ' "$n_loop"
+"$loop" "127.0.0.1:$pb" "$dir/token" "$n_loop" fixture "$FIXTURE_SSH_CONFIG" true
 g_direct=$(gb_median "${direct[@]}")
 g_hop=$(gb_median "${hop[@]}")
 awk -v d="$t_direct" -v h="$t_hop" -v n="$n_true" 'BEGIN {
