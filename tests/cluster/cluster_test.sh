@@ -182,8 +182,8 @@ back on four" "$(cat "$d/fd4")"
   expect_contains "A opened the file session, for B's client" "files on fixture" \
     "$(cat "$tmp/A/remexd.log")"
   out=$("$remex" --broker "127.0.0.1:$pb" --token-file "$token" fs -H nobody-serves-this cat /etc/hostname 2>&1)
-  expect_eq "remex fs for a target nobody serves: 255" 255 "$?"
-  expect_contains "and says so" "no node serves it" "$out"
+  expect_eq "remex fs for a target nobody serves: 255, one line" \
+    "255 remex: nobody-serves-this: no node serves it" "$? $out"
 
   # 1 GB from A to B's client, compared by checksum with the same bytes
   # made here.
