@@ -194,6 +194,29 @@ back on four" "$(cat "$d/fd4")"
   local ms=$(($(now_ms) - t0))
   expect_eq "1 GB across the hop, byte-exact" "$want" "$got"
   echo "# 1 GB through B to A: ${ms} ms"
+
+  # A slow client at B slows the command at A: 200 MB read at 25 MB/s, and
+  # neither node's memory grows by more than a fraction of it meanwhile.
+  local rss_a0 rss_b0 peak_a=0 peak_b=0 r
+  rss() { awk '/^VmRSS/ {print $2}' "/proc/$1/status" 2>/dev/null || echo 0; }
+  rss_a0=$(rss "$PID_A")
+  rss_b0=$(rss "$PID_B")
+  want=$(sh -c "${gigabyte/1000000000/200000000}" | sha256sum)
+  (via "$pb" "${fx[@]}" -- sh -c "${gigabyte/1000000000/200000000}" | pv -q -L 25m |
+    sha256sum >"$d/slow.sum") &
+  local slow=$!
+  while kill -0 "$slow" 2>/dev/null; do
+    r=$(rss "$PID_A")
+    [ "$r" -gt "$peak_a" ] && peak_a=$r
+    r=$(rss "$PID_B")
+    [ "$r" -gt "$peak_b" ] && peak_b=$r
+    sleep 0.2
+  done
+  wait "$slow"
+  expect_eq "200 MB through a slow client, byte-exact" "$want" "$(cat "$d/slow.sum")"
+  echo "# slow client: RSS growth A $((peak_a - rss_a0)) kB, B $((peak_b - rss_b0)) kB"
+  expect_eq "no node buffers for the slow client (RSS growth < 48 MB on A and B)" "yes yes" \
+    "$([ $((peak_a - rss_a0)) -lt 49152 ] && echo yes || echo no) $([ $((peak_b - rss_b0)) -lt 49152 ] && echo yes || echo no)"
 }
 
 # --- 2. A killed mid-run; A back -----------------------------------------
