@@ -112,6 +112,11 @@ void retry_later(self_ptr self, std::size_t i, const std::string& why) {
   self->delayed_send(self, p.backoff, dial_atom::value, i);
 }
 
+bool from_this_node(self_ptr self) {
+  auto sender = self->current_sender();
+  return !sender || sender->node() == self->node();
+}
+
 caf::actor own_broker(self_ptr self) {
   return caf::actor_cast<caf::actor>(self->state.broker);
 }
@@ -216,6 +221,9 @@ directory_impl_actor::behavior_type directory(self_ptr self,
         return {st.settings.name, st.settings.serves};
       },
       [self](settings_atom, std::vector<std::string>& serves) {
+        // Its handle reaches every peer it answers: only this node's own
+        // program may change what it announces.
+        if (!from_this_node(self)) return;
         auto& st = self->state;
         st.settings.serves = std::move(serves);
         for (auto& [node, p] : st.peers)
@@ -224,7 +232,10 @@ directory_impl_actor::behavior_type directory(self_ptr self,
               .then([](std::string&, std::vector<std::string>&) {},
                     [](caf::error&) {});
       },
-      [self](dial_atom, std::size_t i) { dial(self, i); },
+      [self](dial_atom, std::size_t i) {
+        if (from_this_node(self) && i < self->state.configured.size())
+          dial(self, i);
+      },
   };
 }
 

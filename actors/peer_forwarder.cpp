@@ -57,6 +57,10 @@ forwarder_actor::behavior_type forwarder(self_ptr self, broker_actor peer,
       [self](exec_atom, exec_request& req,
              endpoints& ends) -> caf::result<outcome> {
         auto& st = self->state;
+        // One request per forwarder: its handle reaches the peer, which
+        // must not make it ask again.
+        if (st.requester || st.answer.pending())
+          return caf::make_error(caf::sec::runtime_error, "already forwarding");
         if (auto sender = self->current_sender()) {
           st.requester = caf::actor_cast<caf::actor_addr>(sender);
           self->monitor(caf::actor_cast<caf::actor>(sender));
