@@ -60,6 +60,9 @@ struct broker_state {
   // Requests passed on to peers and not yet answered: they count as
   // running when the node shuts down.
   std::map<caf::actor_addr, forwarder_actor> forwarders;
+  // File sessions held on peers for this node's clients: ended with the
+  // node (the broker's exit), or when their client goes.
+  std::map<caf::actor_addr, files_forwarder_actor> files_forwarders;
   static inline const char* name = "broker";
 };
 
@@ -376,9 +379,12 @@ broker_impl_actor::behavior_type broker(self_ptr self,
                          to_string(em.source.node()));
       return;
     }
+    for (auto& [addr, fwd] : self->state.files_forwarders)
+      self->send_exit(fwd, caf::exit_reason::user_shutdown);
     self->quit(em.reason);
   });
   self->set_down_handler([self](caf::down_msg& dm) {
+    if (self->state.files_forwarders.erase(dm.source) > 0) return;
     if (self->state.forwarders.erase(dm.source) > 0) {
       maybe_closed(self);
       return;
@@ -419,8 +425,11 @@ broker_impl_actor::behavior_type broker(self_ptr self,
         auto* r = route_for(self, req);
         if (!r)
           return caf::make_error(caf::sec::runtime_error, "no node serves it");
-        return self->delegate(r->broker, files_atom::value, std::move(req),
-                              std::vector<std::string>{st.settings.node_name});
+        auto fwd = spawn_files_forwarder(
+            self, r->broker, std::vector<std::string>{st.settings.node_name});
+        self->monitor(fwd);
+        st.files_forwarders.emplace(fwd.address(), fwd);
+        return self->delegate(fwd, files_atom::value, std::move(req));
       },
       [self](files_atom, exec_request& req,
              std::vector<std::string>&) -> caf::result<files_actor> {

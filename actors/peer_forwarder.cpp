@@ -84,7 +84,45 @@ forwarder_actor::behavior_type forwarder(self_ptr self, broker_actor peer,
   };
 }
 
+struct files_forwarder_state {
+  bool asked = false;
+  static inline const char* name = "peer_files_forwarder";
+};
+
+files_forwarder_actor::behavior_type files_forwarder(
+    files_forwarder_actor::stateful_pointer<files_forwarder_state> self,
+    broker_actor peer, std::vector<std::string> path) {
+  // The requester gone (or the peer): quitting tells the peer's session.
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  return {
+      [self, peer, path](files_atom,
+                         exec_request& req) -> caf::result<files_actor> {
+        if (self->state.asked)
+          return caf::make_error(caf::sec::runtime_error, "already forwarding");
+        self->state.asked = true;
+        if (auto sender = self->current_sender())
+          self->monitor(caf::actor_cast<caf::actor>(sender));
+        self->monitor(peer);
+        auto rp = self->make_response_promise<files_actor>();
+        self->request(peer, caf::infinite, files_atom::value, std::move(req),
+                      path)
+            .then([rp](files_actor& f) mutable { rp.deliver(std::move(f)); },
+                  [self, rp](caf::error& err) mutable {
+                    rp.deliver(std::move(err));
+                    self->quit();
+                  });
+        return rp;
+      },
+  };
+}
+
 }  // namespace
+
+files_forwarder_actor spawn_files_forwarder(caf::local_actor* parent,
+                                            broker_actor peer,
+                                            std::vector<std::string> path) {
+  return parent->spawn(files_forwarder, std::move(peer), std::move(path));
+}
 
 forwarder_actor spawn_forwarder(caf::local_actor* parent, broker_actor peer,
                                 std::string peer_name,

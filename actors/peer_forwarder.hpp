@@ -24,4 +24,16 @@ forwarder_actor spawn_forwarder(caf::local_actor* parent, broker_actor peer,
                                 std::string peer_name,
                                 std::vector<std::string> path);
 
+// The same for a file session (remex fs, paths, cp): it asks the peer for
+// the session, hands the requester the peer's files_actor, and stays as
+// the requester's stand-in there until the requester goes away (the peer
+// then closes the session: a peer cannot see the requester itself go) or
+// this node stops (the broker sends it an exit).
+using files_forwarder_actor = caf::typed_actor<
+    caf::replies_to<files_atom, exec_request>::with<files_actor>>;
+
+files_forwarder_actor spawn_files_forwarder(caf::local_actor* parent,
+                                            broker_actor peer,
+                                            std::vector<std::string> path);
+
 }  // namespace remex::actors

@@ -332,6 +332,12 @@ case_ring() {
   out=$(via "$b" "${fx[@]}" -- echo from-b 2>&1)
   expect_eq "a request entering B runs on A (a peer that joined B)" "0 from-b" "$? $out"
   expect_eq "A ran both" 2 "$(grep -c ' start: ' "$tmp/A/remexd.log")"
+  # A file session through B, its client gone: A lets go of it (stop A
+  # below fails if something of it stays).
+  echo "ring file" >"$tmp/ring.txt"
+  chmod a+r "$tmp/ring.txt"
+  out=$("$remex" --broker "127.0.0.1:$b" --token-file "$token" fs "${fx[@]}" cat "$tmp/ring.txt" 2>&1)
+  expect_eq "a file session through B" "0 ring file" "$? $out"
   # SIGHUP: what a node serves is announced again.
   printf 'serves = ["fixture-c"]\n' >"$tmp/C/remexd.conf"
   stop C
