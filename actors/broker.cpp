@@ -338,6 +338,20 @@ caf::result<outcome> route(self_ptr self, exec_request& req, endpoints& ends) {
   return self->delegate(fwd, exec_atom::value, std::move(req), std::move(ends));
 }
 
+// A file session routes like a request; its stand-in on this node holds
+// it for the client (peer_forwarder.hpp).
+caf::result<files_actor> route_files(self_ptr self, exec_request& req) {
+  auto& st = self->state;
+  if (st.closing || serves_target(st.settings.serves, req.target))
+    return open_files(self, req);
+  auto* r = route_for(self, req);
+  if (!r) return caf::make_error(caf::sec::runtime_error, "no node serves it");
+  auto fwd = spawn_files_forwarder(self, r->broker, {st.settings.node_name});
+  self->monitor(fwd);
+  st.files_forwarders.emplace(fwd.address(), fwd);
+  return self->delegate(fwd, files_atom::value, std::move(req));
+}
+
 caf::result<bool> shut_down(self_ptr self, caf::timespan grace) {
   auto& st = self->state;
   st.closing = true;
@@ -419,17 +433,7 @@ broker_impl_actor::behavior_type broker(self_ptr self,
         return start(self, req, ends, path.empty() ? "?" : path.front());
       },
       [self](files_atom, exec_request& req) -> caf::result<files_actor> {
-        auto& st = self->state;
-        if (st.closing || serves_target(st.settings.serves, req.target))
-          return open_files(self, req);
-        auto* r = route_for(self, req);
-        if (!r)
-          return caf::make_error(caf::sec::runtime_error, "no node serves it");
-        auto fwd = spawn_files_forwarder(
-            self, r->broker, std::vector<std::string>{st.settings.node_name});
-        self->monitor(fwd);
-        st.files_forwarders.emplace(fwd.address(), fwd);
-        return self->delegate(fwd, files_atom::value, std::move(req));
+        return route_files(self, req);
       },
       [self](files_atom, exec_request& req,
              std::vector<std::string>&) -> caf::result<files_actor> {
