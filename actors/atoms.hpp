@@ -32,5 +32,9 @@ using answer_atom = caf::atom_constant<caf::atom("answer")>;
 using notice_atom = caf::atom_constant<caf::atom("notice")>;
 using settings_atom = caf::atom_constant<caf::atom("settings")>;
 using groups_atom = caf::atom_constant<caf::atom("groups")>;
+using ping_atom = caf::atom_constant<caf::atom("ping")>;
+using peer_atom = caf::atom_constant<caf::atom("peer")>;
+using routes_atom = caf::atom_constant<caf::atom("routes")>;
+using dial_atom = caf::atom_constant<caf::atom("dial")>;
 
 }  // namespace remex::actors

@@ -14,6 +14,8 @@
 
 #include "actors/file_service.hpp"
 #include "actors/log.hpp"
+#include "actors/peer_forwarder.hpp"
+#include "actors/serves.hpp"
 #include "config/daemon_settings.hpp"
 
 namespace remex::actors {
@@ -53,6 +55,14 @@ struct broker_state {
   std::map<caf::actor_addr, std::string> file_services;  // → session_key
   bool closing = false;                                  // shutdown asked
   caf::typed_response_promise<bool> closed;
+  peer_directory_actor directory;  // none: no peers (an embedded broker)
+  peer_routes routes;
+  // Requests passed on to peers and not yet answered: they count as
+  // running when the node shuts down.
+  std::map<caf::actor_addr, forwarder_actor> forwarders;
+  // File sessions held on peers for this node's clients: ended with the
+  // node (the broker's exit), or when their client goes.
+  std::map<caf::actor_addr, files_forwarder_actor> files_forwarders;
   static inline const char* name = "broker";
 };
 
@@ -155,6 +165,16 @@ void release_session(self_ptr self, const std::string& key) {
                      key, i->second.last_use);
 }
 
+// Shutting down and nothing runs any more, here or passed on: done.
+void maybe_closed(self_ptr self) {
+  auto& st = self->state;
+  if (st.closing && st.running == 0 && st.forwarders.empty() &&
+      st.closed.pending()) {
+    stop_sessions(self);
+    st.closed.deliver(true);
+  }
+}
+
 void complete(self_ptr self, std::uint64_t id, outcome o) {
   auto& st = self->state;
   auto i = st.executions.find(id);
@@ -183,10 +203,7 @@ void complete(self_ptr self, std::uint64_t id, outcome o) {
     if (oldest->second.info.state == execution_info::running) break;
     st.executions.erase(oldest);
   }
-  if (st.closing && st.running == 0 && st.closed.pending()) {
-    stop_sessions(self);
-    st.closed.deliver(true);
-  }
+  maybe_closed(self);
 }
 
 // DIR/ID-HOST-TIME.rec: sorted by id, the host readable, unique across
@@ -210,7 +227,8 @@ std::string recording_path(const std::string& dir, std::uint64_t id,
 }
 
 caf::typed_response_promise<outcome> start(self_ptr self, exec_request& req,
-                                           endpoints& ends) {
+                                           endpoints& ends,
+                                           const std::string& via = {}) {
   auto& st = self->state;
   // Before make_response_promise, which takes over the sender.
   auto sender = self->current_sender();
@@ -223,7 +241,7 @@ caf::typed_response_promise<outcome> start(self_ptr self, exec_request& req,
   ex.info.state = execution_info::running;
   ex.info.started_ms = now_ms();
   ex.promise = rp;
-  ex.requester = requester_label(self, sender);
+  ex.requester = via.empty() ? requester_label(self, sender) : "node " + via;
   ex.started = std::chrono::steady_clock::now();
   log_actors()->info("exec {} start: {} on {} (requester {})", id,
                      req.argv.empty() ? "" : req.argv[0], ex.info.host,
@@ -286,14 +304,63 @@ caf::result<files_actor> open_files(self_ptr self, exec_request& req) {
   return rp;
 }
 
+// The live peer that runs a target this node does not serve (config
+// order), or null.
+const peer_route* route_for(self_ptr self, const exec_request& req) {
+  for (auto& r : self->state.routes)
+    if (serves_target(r.serves, req.target)) return &r;
+  return nullptr;
+}
+
+outcome unserved() {
+  return outcome::make_failed(transport::failure_kind::cluster, 255,
+                              "no node serves it");
+}
+
+// A request from a client: run here, on the peer that serves its target
+// (one hop, answered by the forwarder), or nowhere.
+caf::result<outcome> route(self_ptr self, exec_request& req, endpoints& ends) {
+  auto& st = self->state;
+  if (st.closing || serves_target(st.settings.serves, req.target))
+    return start(self, req, ends);
+  auto requester = requester_label(self, self->current_sender());
+  auto* r = route_for(self, req);
+  if (!r) {
+    log_actors()->info("exec on {}: no node serves it (requester {})",
+                       req.host_label(), requester);
+    return unserved();
+  }
+  log_actors()->info("exec on {} forwarded to node {} (requester {})",
+                     req.host_label(), r->name, requester);
+  auto fwd = spawn_forwarder(self, r->broker, r->name, {st.settings.node_name});
+  self->monitor(fwd);
+  st.forwarders.emplace(fwd.address(), fwd);
+  return self->delegate(fwd, exec_atom::value, std::move(req), std::move(ends));
+}
+
+// A file session routes like a request; its stand-in on this node holds
+// it for the client (peer_forwarder.hpp).
+caf::result<files_actor> route_files(self_ptr self, exec_request& req) {
+  auto& st = self->state;
+  if (st.closing || serves_target(st.settings.serves, req.target))
+    return open_files(self, req);
+  auto* r = route_for(self, req);
+  if (!r) return caf::make_error(caf::sec::runtime_error, "no node serves it");
+  auto fwd = spawn_files_forwarder(self, r->broker, {st.settings.node_name});
+  self->monitor(fwd);
+  st.files_forwarders.emplace(fwd.address(), fwd);
+  return self->delegate(fwd, files_atom::value, std::move(req));
+}
+
 caf::result<bool> shut_down(self_ptr self, caf::timespan grace) {
   auto& st = self->state;
   st.closing = true;
-  if (st.running == 0) {
+  if (st.running == 0 && st.forwarders.empty()) {
     stop_sessions(self);
     return true;
   }
-  log_actors()->info("shutting down: {} executions still running", st.running);
+  log_actors()->info("shutting down: {} executions still running",
+                     st.running + st.forwarders.size());
   st.closed = self->make_response_promise<bool>();
   self->delayed_send(self, grace, shutdown_atom::value);
   return st.closed;
@@ -302,6 +369,10 @@ caf::result<bool> shut_down(self_ptr self, caf::timespan grace) {
 // The grace is over: what still runs is killed; its requester hears
 // "broker shutting down" once the remote process group is gone.
 void kill_remaining(self_ptr self) {
+  // A forwarder told to stop answers "broker shutting down"; the peer then
+  // kills the command (its requester is gone).
+  for (auto& [addr, fwd] : self->state.forwarders)
+    self->send_exit(fwd, caf::exit_reason::user_shutdown);
   for (auto& [id, ex] : self->state.executions)
     if (ex.info.state == execution_info::running && ex.supervisor) {
       ex.shut_down = true;
@@ -322,9 +393,16 @@ broker_impl_actor::behavior_type broker(self_ptr self,
                          to_string(em.source.node()));
       return;
     }
+    for (auto& [addr, fwd] : self->state.files_forwarders)
+      self->send_exit(fwd, caf::exit_reason::user_shutdown);
     self->quit(em.reason);
   });
   self->set_down_handler([self](caf::down_msg& dm) {
+    if (self->state.files_forwarders.erase(dm.source) > 0) return;
+    if (self->state.forwarders.erase(dm.source) > 0) {
+      maybe_closed(self);
+      return;
+    }
     auto& services = self->state.file_services;
     if (auto i = services.find(dm.source); i != services.end()) {
       release_session(self, i->second);
@@ -345,12 +423,41 @@ broker_impl_actor::behavior_type broker(self_ptr self,
   });
   return {
       [self](exec_atom, exec_request& req, endpoints& ends) {
-        return start(self, req, ends);
+        return route(self, req, ends);
+      },
+      [self](exec_atom, exec_request& req, endpoints& ends,
+             std::vector<std::string>& path) -> caf::result<outcome> {
+        // Passed on by a peer: here or nowhere, never further.
+        if (!serves_target(self->state.settings.serves, req.target))
+          return unserved();
+        return start(self, req, ends, path.empty() ? "?" : path.front());
       },
       [self](files_atom, exec_request& req) -> caf::result<files_actor> {
+        return route_files(self, req);
+      },
+      [self](files_atom, exec_request& req,
+             std::vector<std::string>&) -> caf::result<files_actor> {
+        if (!serves_target(self->state.settings.serves, req.target))
+          return caf::make_error(caf::sec::runtime_error, "no node serves it");
         return open_files(self, req);
       },
       [self](groups_atom) { return self->state.settings.host_groups; },
+      [](ping_atom) { return true; },
+      [self](peer_atom, std::string& name, std::vector<std::string>& serves,
+             caf::actor& broker)
+          -> caf::result<std::string, std::vector<std::string>> {
+        auto& dir = self->state.directory;
+        if (!dir)
+          return caf::make_error(caf::sec::runtime_error, "takes no peers");
+        return self->delegate(dir, peer_atom::value, std::move(name),
+                              std::move(serves), std::move(broker));
+      },
+      [self](peer_atom, peer_directory_actor& dir) {
+        self->state.directory = std::move(dir);
+      },
+      [self](routes_atom, peer_routes& routes) {
+        self->state.routes = std::move(routes);
+      },
       [self](list_atom) {
         std::vector<execution_info> rows;
         for (auto& [id, ex] : self->state.executions) rows.push_back(ex.info);

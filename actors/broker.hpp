@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "actors/interfaces.hpp"
+#include "actors/peer_types.hpp"
 #include "actors/session.hpp"
 #include "actors/supervisor.hpp"
 #include "config/broker_settings.hpp"
@@ -39,9 +40,15 @@ host_transport default_provider(const exec_request& req);
 //    grace are killed and answered 255 "broker shutting down"; the reply
 //    comes once none runs, and the broker has then stopped its sessions.
 //  - settings(s): from now on (SIGHUP); running executions keep theirs.
+//  - peer(directory): where the hellos of joining peers go
+//    (peer_directory.hpp); without one the node takes no peers.
+//  - routes(live peers): whom requests for targets this node does not
+//    serve go to, from the directory whenever a peer comes or goes.
 using broker_admin_actor = broker_actor::extend<
     caf::replies_to<shutdown_atom, caf::timespan>::with<bool>,
-    caf::reacts_to<settings_atom, config::broker_settings>>;
+    caf::reacts_to<settings_atom, config::broker_settings>,
+    caf::reacts_to<peer_atom, peer_directory_actor>,
+    caf::reacts_to<routes_atom, peer_routes>>;
 
 // make_provider: the transport for each host; empty: default_provider.
 // The broker keeps idle sessions warm (settings.idle_timeout) and so lives

@@ -107,11 +107,25 @@ using files_actor = caf::typed_actor<
 // The node's entry point: runs requests, answers each exactly once; opens
 // file sessions on the request's host (only target and connect count); tells
 // its host groups, name → host list (config/host_groups.hpp), which the
-// requester expands itself.
+// requester expands itself; answers a ping (the client's link watch).
+// Peers (they hold the token or a certificate of the CA, so they are as
+// trusted as clients) also send:
+//  - exec with the path of nodes the request passed: forwarded by a peer;
+//    it runs here or fails, and is never forwarded again;
+//  - peer(name, serves, its broker): a node joins (on connect, and again
+//    when its configuration is reloaded); the reply is this node's name and
+//    serves. Neither lets a peer reach somebody else's execution.
 using broker_actor = caf::typed_actor<
     caf::replies_to<exec_atom, exec_request, endpoints>::with<outcome>,
+    caf::replies_to<exec_atom, exec_request, endpoints,
+                    std::vector<std::string>>::with<outcome>,
+    caf::replies_to<peer_atom, std::string, std::vector<std::string>,
+                    caf::actor>::with<std::string, std::vector<std::string>>,
     caf::replies_to<list_atom>::with<std::vector<execution_info>>,
     caf::replies_to<files_atom, exec_request>::with<files_actor>,
-    caf::replies_to<groups_atom>::with<std::map<std::string, std::string>>>;
+    caf::replies_to<files_atom, exec_request,
+                    std::vector<std::string>>::with<files_actor>,
+    caf::replies_to<groups_atom>::with<std::map<std::string, std::string>>,
+    caf::replies_to<ping_atom>::with<bool>>;
 
 }  // namespace remex::actors

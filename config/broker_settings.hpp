@@ -9,6 +9,7 @@
 #include <cstddef>
 #include <map>
 #include <string>
+#include <vector>
 
 #include "config/agent_settings.hpp"
 #include "config/connect_options.hpp"
@@ -31,6 +32,10 @@ struct broker_settings {
   // Host groups, name → host list (config/host_groups.hpp), for requesters
   // that ask (remex fanout -g); checked before they get here.
   std::map<std::string, std::string> host_groups;
+  // This node's name among its peers, and the targets it runs itself
+  // (globs); a request for any other target goes to a peer that serves it.
+  std::string node_name;
+  std::vector<std::string> serves{"*"};
 };
 
 }  // namespace remex::config

@@ -16,10 +16,11 @@ namespace remex::config {
 
 const char* const daemon_usage =
     R"(Usage: remexd [OPTIONS]
-The remex broker daemon: one node, serving remex clients on loopback.
+The remex broker daemon: one cluster node, serving remex clients and peers.
 
       --config FILE          settings file (CAF INI; see remexd.conf.example)
-      --listen HOST:PORT     default 127.0.0.1:7411; loopback only ([::1]:PORT)
+      --listen HOST:PORT     default 127.0.0.1:7411 ([::1]:PORT for IPv6);
+                             off loopback only with the three --tls-* files
       --name NAME            this node's name; default: the host name
       --token-file FILE      default $XDG_STATE_HOME/remex/token, else
                              ~/.local/state/remex/token
@@ -27,6 +28,15 @@ The remex broker daemon: one node, serving remex clients on loopback.
   -v, --log-level LEVEL      trace, debug, info (default), warn, error,
                              critical, off
       --record-dir DIR       record every execution there (0600 files)
+      --peer HOST:PORT       a node to join (repeat it; the order is the
+                             order routing prefers them in)
+      --serves PATTERN       targets this node runs itself, a glob over the
+                             target as the client wrote it, or @GROUP (repeat
+                             it; default: *); others go to a peer that serves
+                             them
+      --tls-cert FILE --tls-key FILE --tls-ca FILE
+                             mutual TLS with a CA instead of the token (see
+                             remexd.conf.example)
       --check                check the settings, say so, exit 0 (1 if wrong)
   -h, --help                 this text
 
@@ -157,7 +167,7 @@ caf::config_value flag_value(const flag& f) {
 }
 
 bool apply_flags(const std::vector<flag>& flags, daemon_settings& s,
-                 std::string& error) {
+                 std::string& error, std::string& listen_where) {
   // A list flag's elements gather over all its occurrences before the key
   // sees them; the first occurrence replaces the file's list.
   std::map<const daemon_key*, std::pair<std::string, caf::config_value::list>>
@@ -181,6 +191,7 @@ bool apply_flags(const std::vector<flag>& flags, daemon_settings& s,
       groups_given = true;
       continue;
     }
+    if (f.key->name == "listen") listen_where = cli_error(f.option);
     if (f.key->kind != flag_kind::list) {
       if (!store(f.key, f.option, flag_value(f))) return false;
       continue;
@@ -188,7 +199,11 @@ bool apply_flags(const std::vector<flag>& flags, daemon_settings& s,
     if (!lists.count(f.key)) list_order.push_back(f.key);
     auto& [option, elements] = lists[f.key];
     option = f.option;
-    if (f.text.empty() || f.text.front() != '[') {
+    // "[::1]:7411" is one peer, not a list: a list's texts are quoted.
+    bool is_list =
+        !f.text.empty() && f.text.front() == '[' &&
+        (f.key->name != "peer" || f.text.find('"') != std::string::npos);
+    if (!is_list) {
       elements.push_back(caf::config_value{f.text});
       continue;
     }
@@ -209,8 +224,8 @@ bool apply_flags(const std::vector<flag>& flags, daemon_settings& s,
   return true;
 }
 
-bool apply_file(const std::string& path, daemon_settings& s,
-                std::string& error) {
+bool apply_file(const std::string& path, daemon_settings& s, std::string& error,
+                std::string& listen_where) {
   auto fail = [&](int line, const std::string& what) {
     error = "remexd: " + path + (line > 0 ? ":" + std::to_string(line) : "") +
             ": " + what;
@@ -258,12 +273,41 @@ bool apply_file(const std::string& path, daemon_settings& s,
                                   std::to_string(seen->second) + ")");
     if (auto what = key->store(s, entry.value, false); !what.empty())
       return fail(entry.line, entry.key + ": " + what);
+    if (key->name == "listen")
+      listen_where = "remexd: " + path + ":" + std::to_string(entry.line) +
+                     ": " + entry.key;
   }
   if (group != contents->groups.end()) return unknown_group();
   if (auto bad = check_host_groups(s.groups, group_order))
     return fail(group_lines[bad->first],
                 "groups." + bad->first + ": " + bad->second);
   return true;
+}
+
+// What only the keys together can say: a port off loopback has nothing but
+// TLS to keep strangers out, and TLS needs all three files.
+std::string cluster_problem(const daemon_settings& s,
+                            const std::string& listen_where) {
+  int given = !s.tls_cert.empty() + !s.tls_key.empty() + !s.tls_ca.empty();
+  if (given != 0 && given != 3)
+    return "remexd: tls-cert, tls-key and tls-ca go together: " +
+           std::string{s.tls_cert.empty()  ? "tls-cert"
+                       : s.tls_key.empty() ? "tls-key"
+                                           : "tls-ca"} +
+           " is missing";
+  std::string unknown;
+  expand_group_patterns(s.serves, s.groups, unknown);
+  if (!unknown.empty()) return "remexd: serves: " + unknown;
+  if (given == 0 && !is_loopback(s.listen_host)) {
+    auto h = s.listen_host.find(':') != std::string::npos
+                 ? "[" + s.listen_host + "]"
+                 : s.listen_host;
+    return listen_where + ": " +
+           in_quotes(h + ":" + std::to_string(s.listen_port)) +
+           " is not on loopback: off loopback remexd needs --tls-cert, "
+           "--tls-key and --tls-ca (mutual TLS with a CA)";
+  }
+  return {};
 }
 
 }  // namespace
@@ -278,15 +322,20 @@ daemon_config read_daemon_settings(const std::vector<std::string>& args) {
   }
   result.check_only = cl.check;
   daemon_settings s;
+  std::string listen_where;
   if (!cl.config.empty()) {
     // Absolute, so that a reload finds the same file whatever the daemon's
     // working directory has become.
     std::error_code ec;
     auto absolute = std::filesystem::absolute(cl.config, ec);
     result.config_file = ec ? cl.config : absolute.string();
-    if (!apply_file(cl.config, s, result.error)) return result;
+    if (!apply_file(cl.config, s, result.error, listen_where)) return result;
   }
-  if (!apply_flags(cl.flags, s, result.error)) return result;
+  if (!apply_flags(cl.flags, s, result.error, listen_where)) return result;
+  if (auto why = cluster_problem(s, listen_where); !why.empty()) {
+    result.error = why;
+    return result;
+  }
   result.settings = std::move(s);
   return result;
 }

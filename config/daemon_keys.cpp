@@ -166,6 +166,8 @@ std::string as_log_level(const caf::config_value& v, std::string& out) {
   return {};
 }
 
+}  // namespace
+
 bool is_loopback(const std::string& host) {
   if (host == "localhost") return true;
   in_addr v4;
@@ -178,42 +180,62 @@ bool is_loopback(const std::string& host) {
   return false;
 }
 
-std::string as_listen(const caf::config_value& v, daemon_settings& s) {
-  std::string text;
-  if (auto problem = as_text(v, text, false); !problem.empty()) return problem;
+namespace {
+
+// HOST:PORT or [V6]:PORT; what is wrong, or "".
+std::string split_host_port(const std::string& text, std::string& host,
+                            std::uint16_t& port) {
   auto bad = "expected HOST:PORT like 127.0.0.1:7411 or [::1]:7411, got " +
              in_quotes(text);
-  std::string host, port;
+  std::string h, p;
   if (text.front() == '[') {
     auto close = text.find(']');
     if (close == std::string::npos || text.compare(close, 2, "]:") != 0)
       return bad;
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
+    h = text.substr(1, close - 1);
+    p = text.substr(close + 2);
     in6_addr ignored;
-    if (inet_pton(AF_INET6, host.c_str(), &ignored) != 1) return bad;
+    if (inet_pton(AF_INET6, h.c_str(), &ignored) != 1) return bad;
   } else {
     auto colon = text.rfind(':');
     if (colon == std::string::npos) return bad;
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-    if (host.find(':') != std::string::npos)
+    h = text.substr(0, colon);
+    p = text.substr(colon + 1);
+    if (h.find(':') != std::string::npos)
       return "IPv6 addresses need brackets, like [::1]:7411, got " +
              in_quotes(text);
   }
-  if (host.empty() || port.empty() ||
-      !std::all_of(port.begin(), port.end(),
-                   [](char c) { return c >= '0' && c <= '9'; }))
+  if (h.empty() || p.empty() || !std::all_of(p.begin(), p.end(), [](char c) {
+        return c >= '0' && c <= '9';
+      }))
     return bad;
-  auto number = port.size() > 5 ? 0 : std::stoul(port);
+  auto number = p.size() > 5 ? 0 : std::stoul(p);
   if (number < 1 || number > 65535)
     return "expected a port from 1 to 65535, got " + in_quotes(text);
-  if (!is_loopback(host))
-    return in_quotes(text) +
-           " is not on loopback: remexd listens on loopback only until "
-           "each node has a certificate of its own (the cluster)";
-  s.listen_host = host;
-  s.listen_port = static_cast<std::uint16_t>(number);
+  host = h;
+  port = static_cast<std::uint16_t>(number);
+  return {};
+}
+
+// Off loopback is checked once all keys are read (daemon_config.cpp): it
+// depends on the tls-* keys.
+std::string as_listen(const caf::config_value& v, daemon_settings& s) {
+  std::string text;
+  if (auto problem = as_text(v, text, false); !problem.empty()) return problem;
+  return split_host_port(text, s.listen_host, s.listen_port);
+}
+
+std::string as_peers(const caf::config_value& v, daemon_settings& s) {
+  std::vector<std::string> peers;
+  if (auto problem = as_list(v, false, false, peers); !problem.empty())
+    return problem;
+  for (auto& p : peers) {
+    std::string host;
+    std::uint16_t port;
+    if (auto problem = split_host_port(p, host, port); !problem.empty())
+      return problem;
+  }
+  s.peers = std::move(peers);
   return {};
 }
 
@@ -243,6 +265,24 @@ const daemon_key keys[] = {
     {"record-dir", flag_kind::text,
      [](settings& s, const value& v, bool cli) {
        return as_path(v, cli, s.record_dir, true);
+     }},
+    {"peer", flag_kind::list,
+     [](settings& s, const value& v, bool) { return as_peers(v, s); }},
+    {"serves", flag_kind::list,
+     [](settings& s, const value& v, bool) {
+       return as_list(v, false, false, s.serves);
+     }},
+    {"tls-cert", flag_kind::text,
+     [](settings& s, const value& v, bool cli) {
+       return as_path(v, cli, s.tls_cert, true);
+     }},
+    {"tls-key", flag_kind::text,
+     [](settings& s, const value& v, bool cli) {
+       return as_path(v, cli, s.tls_key, true);
+     }},
+    {"tls-ca", flag_kind::text,
+     [](settings& s, const value& v, bool cli) {
+       return as_path(v, cli, s.tls_ca, true);
      }},
     {"ssh.config-file", flag_kind::text,
      [](settings& s, const value& v, bool cli) {

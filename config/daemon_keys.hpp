@@ -33,6 +33,9 @@ struct daemon_key {
 // "ssh.keepalive" all name keys), or nullptr.
 const daemon_key* find_daemon_key(std::string_view name);
 
+// Whether host (an address or "localhost") is on loopback.
+bool is_loopback(const std::string& host);
+
 // Whether [name] is a group of remexd's file.
 bool is_daemon_group(std::string_view name);
 

@@ -44,7 +44,7 @@ inline std::string default_node_name() {
 }
 
 struct daemon_settings {
-  // Loopback only until remexd speaks TLS with mutual certificates.
+  // Off loopback only with all three tls_* files (daemon_config.cpp).
   std::string listen_host = "127.0.0.1";
   std::uint16_t listen_port = 7411;
   std::string name = default_node_name();  // this node in the cluster
@@ -54,6 +54,18 @@ struct daemon_settings {
   // Every execution recorded into this folder (seed recorder format, 0600
   // files); empty: none.
   std::string record_dir;
+
+  // The cluster: nodes to connect to ("HOST:PORT", in the order routing
+  // prefers them) and the targets this node runs itself (globs over the
+  // target as the client wrote it).
+  std::vector<std::string> peers;
+  std::vector<std::string> serves{"*"};
+  // TLS with a CA instead of the token: this node's certificate and key, and
+  // the CA that every client and peer must be certified by. All or none.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  bool tls() const { return !tls_cert.empty(); }
 
   struct ssh_group {
     std::string config_file;              // empty: ~/.ssh/config + system

@@ -119,6 +119,22 @@ std::vector<std::string> expand_group(const host_groups& groups,
   return expand_host_list("@" + name, groups, error);
 }
 
+std::vector<std::string> expand_group_patterns(
+    const std::vector<std::string>& patterns, const host_groups& groups,
+    std::string& error) {
+  std::vector<std::string> out;
+  for (auto& p : patterns) {
+    if (p.empty() || p[0] != '@') {
+      out.push_back(p);
+      continue;
+    }
+    auto hosts = expand_host_list(p, groups, error);
+    if (!error.empty()) return {};
+    out.insert(out.end(), hosts.begin(), hosts.end());
+  }
+  return out;
+}
+
 std::optional<std::pair<std::string, std::string>> check_host_groups(
     const host_groups& groups, const std::vector<std::string>& order) {
   auto check = [&](const std::string& name)

@@ -54,6 +54,13 @@ std::vector<std::string> expand_group(const host_groups& groups,
                                       const std::string& name,
                                       std::string& error);
 
+// Patterns (remexd's serves) in which an item "@name" stands for the hosts
+// of that group, each then a pattern that matches only itself; other items
+// are kept as written. {} and error set when a group is unknown.
+std::vector<std::string> expand_group_patterns(
+    const std::vector<std::string>& patterns, const host_groups& groups,
+    std::string& error);
+
 // Whether every group expands: the name of the first that does not (in the
 // order of names, unless order gives another) and why; {} when all do.
 std::optional<std::pair<std::string, std::string>> check_host_groups(

@@ -1,5 +1,10 @@
 #include "node/node_link.hpp"
 
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <sys/stat.h>
+
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/io/middleman.hpp>
@@ -7,8 +12,10 @@
 #include <caf/openssl/publish.hpp>
 #include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 
 #include "actors/types.hpp"
 
@@ -16,6 +23,11 @@ namespace remex::node {
 
 void configure_link(caf::actor_system_config& cfg,
                     const std::string& token_file) {
+  configure_link(cfg, token_file, token_file, token_file);
+}
+
+void configure_link(caf::actor_system_config& cfg, const std::string& cert,
+                    const std::string& key, const std::string& ca) {
   cfg.load<caf::io::middleman>().load<caf::openssl::manager>();
   // Without it, one connection's TLS error can drop another's
   // (openssl_error_queue.cpp).
@@ -28,9 +40,10 @@ void configure_link(caf::actor_system_config& cfg,
   // requires a valid peer certificate on both sides
   // (SSL_VERIFY_FAIL_IF_NO_PEER_CERT); the token's self-signed certificate
   // is the only CA, so only holders of the token get past the handshake.
-  cfg.openssl_certificate = token_file;
-  cfg.openssl_key = token_file;
-  cfg.openssl_cafile = token_file;
+  // With --tls-*, the CA takes the token's place: one trust root per node.
+  cfg.openssl_certificate = cert;
+  cfg.openssl_key = key;
+  cfg.openssl_cafile = ca;
   // Another CAF application on the port is refused by name.
   cfg.set("middleman.app-identifiers", std::vector<std::string>{"remex-1"});
   // A peer that vanishes without closing its socket (a cable, a frozen
@@ -39,6 +52,37 @@ void configure_link(caf::actor_system_config& cfg,
           caf::timespan{std::chrono::seconds(2)});
   cfg.set("middleman.connection-timeout",
           caf::timespan{std::chrono::seconds(10)});
+}
+
+std::string tls_files_problem(const std::string& cert, const std::string& key,
+                              const std::string& ca) {
+  auto read = [](const std::string& path, auto reader) -> std::string {
+    auto* f = std::fopen(path.c_str(), "r");
+    if (!f) return "cannot read " + path + ": " + std::strerror(errno);
+    auto ok = reader(f);
+    std::fclose(f);
+    return ok ? "" : path + " holds no PEM key or certificate";
+  };
+  auto cert_reader = [](std::FILE* f) {
+    X509* x = PEM_read_X509(f, nullptr, nullptr, nullptr);
+    X509_free(x);
+    return x != nullptr;
+  };
+  auto key_reader = [](std::FILE* f) {
+    EVP_PKEY* k = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
+    EVP_PKEY_free(k);
+    return k != nullptr;
+  };
+  if (auto why = read(cert, cert_reader); !why.empty()) return why;
+  if (auto why = read(key, key_reader); !why.empty()) return why;
+  struct stat st;
+  if (::stat(key.c_str(), &st) == 0 && (st.st_mode & 077))
+    return "tls-key " + key + " is accessible by others: chmod 600 it";
+  return read(ca, cert_reader);
+}
+
+caf::actor connector(caf::actor_system& sys) {
+  return caf::actor_cast<caf::actor>(sys.openssl_manager().actor_handle());
 }
 
 std::uint16_t publish_broker(caf::actor_system& sys,

@@ -20,11 +20,32 @@ namespace remex::node {
 void configure_link(caf::actor_system_config& cfg,
                     const std::string& token_file);
 
+// The same with a certificate and key of a CA instead of the token: every
+// connection must present a certificate the CA signed (remexd's --tls-*).
+void configure_link(caf::actor_system_config& cfg, const std::string& cert,
+                    const std::string& key, const std::string& ca);
+
+// Empty when the three TLS files can be read and hold a key, a certificate
+// and at least one CA certificate; else one line naming the file.
+std::string tls_files_problem(const std::string& cert, const std::string& key,
+                              const std::string& ca);
+
+// The actor that connects to other nodes without blocking the caller:
+// (connect_atom, host, port) → (node_id, strong_actor_ptr, set<string>).
+caf::actor connector(caf::actor_system& sys);
+
 // True when this process's TLS calls go through openssl_error_queue.cpp
 // (which empties OpenSSL's error queue before each, working around CAF
 // 0.17.6 dropping healthy connections); configure_link() refers to it so
 // that the file is always linked.
 bool openssl_error_queue_guarded();
+
+// Where a line goes when this process refuses an incoming TLS connection
+// (no certificate, or one not signed by the trusted CA or token), e.g.
+// "refused a connection from 127.0.0.1:5123 (TLS: certificate verify
+// failed)".
+// Called on an I/O thread.
+void on_tls_refusal(void (*sink)(const std::string& line));
 
 // Opens host:port for clients and peers. 0 and error set on failure.
 std::uint16_t publish_broker(caf::actor_system& sys,

@@ -13,9 +13,18 @@
 // makes take precedence over libssl's (an executable's symbols interpose on
 // its shared libraries'), empty the calling thread's queue, and call
 // libssl's. Linked into remex and remexd through node_link.cpp.
+//
+// SSL_accept is also where a node learns that it refused somebody (no
+// certificate, or one its CA did not sign): CAF drops such a connection
+// without a word, so the wrapper tells on_tls_refusal()'s sink.
+#include <arpa/inet.h>
 #include <dlfcn.h>
+#include <netinet/in.h>
 #include <openssl/err.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
+
+#include <atomic>
 
 #include "node/node_link.hpp"
 
@@ -24,6 +33,28 @@ namespace {
 template <class F>
 F real(const char* name) {
   return reinterpret_cast<F>(::dlsym(RTLD_NEXT, name));
+}
+
+std::atomic<void (*)(const std::string&)> refusal_sink{nullptr};
+
+std::string peer_of(SSL* ssl) {
+  sockaddr_storage addr{};
+  socklen_t len = sizeof addr;
+  if (::getpeername(SSL_get_fd(ssl), reinterpret_cast<sockaddr*>(&addr),
+                    &len) != 0)
+    return "?";
+  char host[INET6_ADDRSTRLEN] = "?";
+  unsigned port = 0;
+  if (addr.ss_family == AF_INET) {
+    auto* a = reinterpret_cast<sockaddr_in*>(&addr);
+    ::inet_ntop(AF_INET, &a->sin_addr, host, sizeof host);
+    port = ntohs(a->sin_port);
+  } else if (addr.ss_family == AF_INET6) {
+    auto* a = reinterpret_cast<sockaddr_in6*>(&addr);
+    ::inet_ntop(AF_INET6, &a->sin6_addr, host, sizeof host);
+    port = ntohs(a->sin6_port);
+  }
+  return std::string{host} + ":" + std::to_string(port);
 }
 
 }  // namespace
@@ -45,7 +76,17 @@ int SSL_write(SSL* ssl, const void* buf, int num) {
 int SSL_accept(SSL* ssl) {
   static auto next = real<int (*)(SSL*)>("SSL_accept");
   ERR_clear_error();
-  return next(ssl);
+  int rc = next(ssl);
+  auto sink = refusal_sink.load();
+  if (rc <= 0 && sink && SSL_get_error(ssl, rc) == SSL_ERROR_SSL) {
+    // Peeked, not taken: CAF looks at the same queue next.
+    auto* reason = ERR_reason_error_string(ERR_peek_error());
+    // The reason may be this side's ("certificate verify failed") or the
+    // other's alert ("tlsv1 alert unknown ca"): either way, no connection.
+    sink("refused a connection from " + peer_of(ssl) +
+         " (TLS: " + (reason ? reason : "handshake failed") + ")");
+  }
+  return rc;
 }
 
 int SSL_connect(SSL* ssl) {
@@ -57,6 +98,10 @@ int SSL_connect(SSL* ssl) {
 }  // extern "C"
 
 namespace remex::node {
+
+void on_tls_refusal(void (*sink)(const std::string& line)) {
+  refusal_sink = sink;
+}
 
 bool openssl_error_queue_guarded() {
   return ::dlsym(RTLD_DEFAULT, "SSL_read") ==

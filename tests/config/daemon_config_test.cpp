@@ -419,8 +419,8 @@ CAF_TEST(listen addresses) {
                   "brackets, like [::1]:7411, got \"::1:7411\"");
   auto off_loopback = [](const std::string& where, const std::string& value) {
     return "remexd: " + where + "\"" + value +
-           "\" is not on loopback: remexd listens on loopback only until "
-           "each node has a certificate of its own (the cluster)";
+           "\" is not on loopback: off loopback remexd needs --tls-cert, "
+           "--tls-key and --tls-ca (mutual TLS with a CA)";
   };
   for (auto value : {"0.0.0.0:7411", "10.1.2.3:7411", "[::]:7411",
                      "example.com:7411", "128.0.0.1:7411"})
@@ -428,6 +428,31 @@ CAF_TEST(listen addresses) {
                     off_loopback("command line: --listen: ", value));
   CAF_CHECK_EQUAL(error("[remexd]\nlisten = \"0.0.0.0:7411\"\n"),
                   off_loopback(conf + ":2: remexd.listen: ", "0.0.0.0:7411"));
+  // With the three TLS files, off loopback is fine; with some, not.
+  auto tls = read_daemon_settings({"--listen", "0.0.0.0:7411", "--tls-cert",
+                                   "/c", "--tls-key", "/k", "--tls-ca", "/a"});
+  CAF_REQUIRE(tls.settings);
+  CAF_CHECK_EQUAL(tls.settings->listen_host, "0.0.0.0");
+  CAF_CHECK_EQUAL(tls.settings->tls_ca, "/a");
+  CAF_CHECK_EQUAL(
+      read_daemon_settings({"--tls-cert", "/c", "--tls-key", "/k"}).error,
+      "remexd: tls-cert, tls-key and tls-ca go together: tls-ca "
+      "is missing");
+}
+
+CAF_TEST(cluster keys) {
+  auto r = read_daemon_settings({"--peer", "127.0.0.1:1", "--peer=[::1]:2",
+                                 "--serves", "web*", "--serves", "db1"});
+  CAF_REQUIRE(r.settings);
+  CAF_CHECK_EQUAL(r.settings->peers,
+                  (std::vector<std::string>{"127.0.0.1:1", "[::1]:2"}));
+  CAF_CHECK_EQUAL(r.settings->serves,
+                  (std::vector<std::string>{"web*", "db1"}));
+  CAF_CHECK_EQUAL(read_daemon_settings({}).settings->serves,
+                  (std::vector<std::string>{"*"}));
+  CAF_CHECK_EQUAL(read_daemon_settings({"--peer", "nowhere"}).error,
+                  "remexd: command line: --peer: expected HOST:PORT like "
+                  "127.0.0.1:7411 or [::1]:7411, got \"nowhere\"");
 }
 
 CAF_TEST(unreadable and malformed files) {
@@ -481,7 +506,7 @@ CAF_TEST(the example file shows every key with its default) {
     }
     text << line << '\n';
   }
-  CAF_CHECK_EQUAL(keys, 21);  // 18 keys, 3 example groups
+  CAF_CHECK_EQUAL(keys, 26);  // 23 keys, 3 example groups
   auto s = read(text.str());
   CAF_REQUIRE(s);
   daemon_settings d;
@@ -507,6 +532,11 @@ CAF_TEST(the example file shows every key with its default) {
   CAF_CHECK(d.groups.empty());
   CAF_CHECK_EQUAL(s->groups.size(), 3u);
   CAF_CHECK_EQUAL(s->groups["all"], "@web,@db");
+  CAF_CHECK_EQUAL(s->peers, d.peers);
+  CAF_CHECK_EQUAL(s->serves, d.serves);
+  CAF_CHECK_EQUAL(s->tls_cert, d.tls_cert);
+  CAF_CHECK_EQUAL(s->tls_key, d.tls_key);
+  CAF_CHECK_EQUAL(s->tls_ca, d.tls_ca);
 }
 
 CAF_TEST(groups take any name and a host list) {

@@ -11,13 +11,15 @@
 #include <caf/scoped_actor.hpp>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
 #include "actors/broker.hpp"
+#include "actors/peer_directory.hpp"
 #include "config/daemon_config.hpp"
+#include "config/host_groups.hpp"
 #include "node/node_link.hpp"
 #include "node/token_file.hpp"
 #include "tools/remexd/daemon_log.hpp"
@@ -26,6 +28,13 @@
 namespace {
 
 using namespace remex;
+
+// What this node serves, as peers learn it: plain globs, since a group
+// ("@web") is this node's own name for hosts.
+std::vector<std::string> served_patterns(const config::daemon_settings& d) {
+  std::string unknown;  // checked when the settings were read
+  return config::expand_group_patterns(d.serves, d.groups, unknown);
+}
 
 config::broker_settings broker_settings_of(const config::daemon_settings& d) {
   config::broker_settings b;
@@ -44,6 +53,8 @@ config::broker_settings broker_settings_of(const config::daemon_settings& d) {
   c.keepalive_ms = static_cast<std::uint32_t>(d.ssh.keepalive.count());
   b.record_dir = d.record_dir;
   b.host_groups = d.groups;
+  b.node_name = d.name;
+  b.serves = served_patterns(d);
   return b;
 }
 
@@ -58,31 +69,41 @@ std::string make_record_dir(const std::string& dir) {
 // can change is said, not silently ignored.
 void reload(const std::vector<std::string>& args,
             config::daemon_settings& current,
-            const actors::broker_admin_actor& broker) {
+            const actors::broker_admin_actor& broker,
+            const actors::peer_directory_actor& directory) {
   auto fresh = config::read_daemon_settings(args);
   if (!fresh.settings) {
     // The reader's line starts with "remexd: ", which the log says already.
     auto why = fresh.error.rfind("remexd: ", 0) == 0 ? fresh.error.substr(8)
-                                                      : fresh.error;
+                                                     : fresh.error;
     daemon::log()->error("SIGHUP: configuration not reloaded: {}", why);
     return;
   }
   auto& s = *fresh.settings;
   if (s.listen_host != current.listen_host ||
       s.listen_port != current.listen_port || s.name != current.name ||
-      s.token_file != current.token_file || s.log_file != current.log_file)
+      s.token_file != current.token_file || s.log_file != current.log_file ||
+      s.peers != current.peers || s.tls_cert != current.tls_cert ||
+      s.tls_key != current.tls_key || s.tls_ca != current.tls_ca)
     daemon::log()->warn(
-        "SIGHUP: listen, name, token-file and log-file take effect at the "
-        "next start; the rest is reloaded");
+        "SIGHUP: listen, name, token-file, log-file, peer and tls-* take "
+        "effect at the next start; the rest is reloaded");
   if (auto why = make_record_dir(s.record_dir); !why.empty())
     daemon::log()->error("SIGHUP: {}", why);
   daemon::set_log_level(s.log_level);
   transport::set_credit_window(s.limits.credit_window);
-  caf::anon_send(broker, actors::settings_atom::value, broker_settings_of(s));
   s.listen_host = current.listen_host;
-  s.listen_port = current.listen_port;
   s.name = current.name;
+  caf::anon_send(broker, actors::settings_atom::value, broker_settings_of(s));
+  // Peers hear what this node serves now.
+  if (auto served = served_patterns(s); served != served_patterns(current))
+    caf::anon_send(directory, actors::settings_atom::value, served);
+  s.listen_port = current.listen_port;
   s.token_file = current.token_file;
+  s.peers = current.peers;
+  s.tls_cert = current.tls_cert;
+  s.tls_key = current.tls_key;
+  s.tls_ca = current.tls_ca;
   s.log_file = current.log_file;
   current = s;
   daemon::log()->info("SIGHUP: configuration reloaded");
@@ -97,6 +118,13 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
     std::fprintf(stderr, "remexd: %s\n", why.c_str());
     return 1;
   }
+  // OpenSSL failing to load them later would take the process down.
+  if (d.tls())
+    if (auto why = node::tls_files_problem(d.tls_cert, d.tls_key, d.tls_ca);
+        !why.empty()) {
+      std::fprintf(stderr, "remexd: %s\n", why.c_str());
+      return 1;
+    }
   if (auto why = daemon::start_logging(d.log_file, d.log_level); !why.empty()) {
     std::fprintf(stderr, "remexd: %s\n", why.c_str());
     return 1;
@@ -105,6 +133,8 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
   transport::set_connect_notice_sink(
       [](const std::string& line) { daemon::log()->warn("{}", line); });
   transport::set_credit_window(d.limits.credit_window);
+  node::on_tls_refusal(
+      [](const std::string& line) { daemon::log()->warn("{}", line); });
   ::signal(SIGPIPE, SIG_IGN);
   // Blocked before the actor system starts its threads, so that only the
   // sigwait below takes them.
@@ -114,7 +144,10 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
   pthread_sigmask(SIG_BLOCK, &sigs, nullptr);
 
   caf::actor_system_config cfg;
-  node::configure_link(cfg, d.token_file);
+  if (d.tls())
+    node::configure_link(cfg, d.tls_cert, d.tls_key, d.tls_ca);
+  else
+    node::configure_link(cfg, d.token_file);
   // Work-stealing workers that found nothing nap up to 10 ms before they
   // look again: a request would wait for that nap. The sharing policy wakes
   // a worker at once.
@@ -129,13 +162,16 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
     caf::anon_send_exit(broker, caf::exit_reason::user_shutdown);
     return 1;
   }
-  daemon::log()->info("remexd {} listening on {}:{} (token {})", d.name,
-                      d.listen_host, port, d.token_file);
+  daemon::log()->info(
+      "remexd {} listening on {}:{} ({})", d.name, d.listen_host, port,
+      d.tls() ? "TLS, CA " + d.tls_ca : "token " + d.token_file);
+  auto directory = actors::spawn_peer_directory(
+      sys, {d.name, d.peers, served_patterns(d)}, broker, node::connector(sys));
   for (;;) {
     int signo = 0;
     if (sigwait(&sigs, &signo) != 0) continue;
     if (signo == SIGHUP) {
-      reload(args, d, broker);
+      reload(args, d, broker, directory);
       continue;
     }
     break;
@@ -143,6 +179,7 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
   daemon::log()->info("stopping: no new requests; running ones have {} ms",
                       d.limits.shutdown_grace.count());
   node::unpublish_broker(sys, broker, port);
+  caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
   caf::scoped_actor self{sys};
   self->request(broker, caf::infinite, actors::shutdown_atom::value,
                 caf::timespan{d.limits.shutdown_grace})

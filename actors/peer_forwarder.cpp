@@ -1,0 +1,134 @@
+#include "actors/peer_forwarder.hpp"
+
+#include <caf/stateful_actor.hpp>
+#include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
+
+#include "actors/log.hpp"
+
+namespace remex::actors {
+
+namespace {
+
+struct forwarder_state {
+  broker_actor peer;
+  std::string peer_name;
+  std::vector<std::string> path;
+  caf::actor_addr requester;
+  caf::typed_response_promise<outcome> answer;
+  static inline const char* name = "peer_forwarder";
+};
+
+using self_ptr = forwarder_actor::stateful_pointer<forwarder_state>;
+
+outcome lost(const std::string& peer_name) {
+  return outcome::make_failed(
+      transport::failure_kind::lost, 255,
+      "node " + peer_name + " lost; the command's fate is unknown");
+}
+
+forwarder_actor::behavior_type forwarder(self_ptr self, broker_actor peer,
+                                         std::string peer_name,
+                                         std::vector<std::string> path) {
+  auto& st = self->state;
+  st.peer = std::move(peer);
+  st.peer_name = std::move(peer_name);
+  st.path = std::move(path);
+  self->set_down_handler([self](caf::down_msg& dm) {
+    auto& st = self->state;
+    if (dm.source == st.peer.address()) {
+      log_actors()->warn("node {} lost with a request of ours running",
+                         st.peer_name);
+      if (st.answer.pending()) st.answer.deliver(lost(st.peer_name));
+    }
+    // The requester gone: quitting is what tells the peer's supervisor.
+    self->quit();
+  });
+  // The node shuts down with the request still running (after its grace).
+  self->set_exit_handler([self](caf::exit_msg& em) {
+    if (em.source && em.source.node() != self->node()) return;
+    auto& st = self->state;
+    if (st.answer.pending())
+      st.answer.deliver(outcome::make_failed(transport::failure_kind::cluster,
+                                             255, "broker shutting down"));
+    self->quit(em.reason);
+  });
+  return {
+      [self](exec_atom, exec_request& req,
+             endpoints& ends) -> caf::result<outcome> {
+        auto& st = self->state;
+        // One request per forwarder: its handle reaches the peer, which
+        // must not make it ask again.
+        if (st.requester || st.answer.pending())
+          return caf::make_error(caf::sec::runtime_error, "already forwarding");
+        if (auto sender = self->current_sender()) {
+          st.requester = caf::actor_cast<caf::actor_addr>(sender);
+          self->monitor(caf::actor_cast<caf::actor>(sender));
+        }
+        self->monitor(st.peer);
+        st.answer = self->make_response_promise<outcome>();
+        self->request(st.peer, caf::infinite, exec_atom::value, std::move(req),
+                      std::move(ends), st.path)
+            .then(
+                [self](outcome& o) {
+                  self->state.answer.deliver(std::move(o));
+                  self->quit();
+                },
+                [self](caf::error&) {
+                  auto& st = self->state;
+                  st.answer.deliver(lost(st.peer_name));
+                  self->quit();
+                });
+        return st.answer;
+      },
+  };
+}
+
+struct files_forwarder_state {
+  bool asked = false;
+  static inline const char* name = "peer_files_forwarder";
+};
+
+files_forwarder_actor::behavior_type files_forwarder(
+    files_forwarder_actor::stateful_pointer<files_forwarder_state> self,
+    broker_actor peer, std::vector<std::string> path) {
+  // The requester gone (or the peer): quitting tells the peer's session.
+  self->set_down_handler([self](caf::down_msg&) { self->quit(); });
+  return {
+      [self, peer, path](files_atom,
+                         exec_request& req) -> caf::result<files_actor> {
+        if (self->state.asked)
+          return caf::make_error(caf::sec::runtime_error, "already forwarding");
+        self->state.asked = true;
+        if (auto sender = self->current_sender())
+          self->monitor(caf::actor_cast<caf::actor>(sender));
+        self->monitor(peer);
+        auto rp = self->make_response_promise<files_actor>();
+        self->request(peer, caf::infinite, files_atom::value, std::move(req),
+                      path)
+            .then([rp](files_actor& f) mutable { rp.deliver(std::move(f)); },
+                  [self, rp](caf::error& err) mutable {
+                    rp.deliver(std::move(err));
+                    self->quit();
+                  });
+        return rp;
+      },
+  };
+}
+
+}  // namespace
+
+files_forwarder_actor spawn_files_forwarder(caf::local_actor* parent,
+                                            broker_actor peer,
+                                            std::vector<std::string> path) {
+  return parent->spawn(files_forwarder, std::move(peer), std::move(path));
+}
+
+forwarder_actor spawn_forwarder(caf::local_actor* parent, broker_actor peer,
+                                std::string peer_name,
+                                std::vector<std::string> path) {
+  return parent->spawn(forwarder, std::move(peer), std::move(peer_name),
+                       std::move(path));
+}
+
+}  // namespace remex::actors
