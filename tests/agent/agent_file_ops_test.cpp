@@ -332,9 +332,9 @@ CAF_TEST(stat mode carries Go FileMode bits as the seed does) {
   ::chmod((dir + "/u").c_str(), 0755);
   agent_driver a;
   auto mode_of = [&](file_op_code code, const std::string& p) {
-  auto r = call_raw(a, code, p);
-  CAF_CHECK_EQUAL(r.er, 0);
-  return r.st ? r.st->m : 0xFFFFFFFFu;
+    auto r = call_raw(a, code, p);
+    CAF_CHECK_EQUAL(r.er, 0);
+    return r.st ? r.st->m : 0xFFFFFFFFu;
   };
   CAF_CHECK_EQUAL(mode_of(file_op_code::stat, file), 0640u);
   CAF_CHECK_EQUAL(mode_of(file_op_code::stat, dir + "/d"),
@@ -349,9 +349,8 @@ CAF_TEST(stat mode carries Go FileMode bits as the seed does) {
                   go_device | go_char | 0666u);
   // fstat and readdir entries say it the same way.
   auto h = call_raw(a, file_op_code::open, file).h;
-  auto r = call_raw(a, file_op_code::fstat, 1,
-                    [&](raw& q) {
-  q.text("h").uint(h); });
+  auto r =
+      call_raw(a, file_op_code::fstat, 1, [&](raw& q) { q.text("h").uint(h); });
   CAF_REQUIRE(r.st.has_value());
   CAF_CHECK_EQUAL(r.st->m, 0640u);
   r = call_raw(a, file_op_code::readdir, dir);
