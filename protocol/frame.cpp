@@ -35,6 +35,8 @@ const char* to_string(frame_type t) {
       return "hello";
     case frame_type::credit:
       return "credit";
+    case frame_type::stop:
+      return "stop";
   }
   return "unknown";
 }

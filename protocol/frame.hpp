@@ -28,6 +28,7 @@ enum class frame_type : std::uint64_t {
   // The persistent-agent extension (protocol/PERSISTENT.md).
   hello = 13,
   credit = 14,
+  stop = 15,
 };
 
 // Printable name of a frame type ("exec", "data", ...; "unknown" otherwise).

@@ -142,6 +142,13 @@ void execution::handle(frame& f) {
       // wait.
       if (reaped_) leftovers_ = clock::now() + leftover_grace;
       break;
+    case frame_type::stop:
+      // The broker's terminate(): what the seed gets by closing the
+      // agent's stdin, for one execution. TERM now, KILL after the grace
+      // (through the same timer as leftovers); the exit follows as usual.
+      ::kill(-child_.pid, SIGTERM);
+      leftovers_ = clock::now() + kill_grace;
+      break;
     case frame_type::credit: {
       auto i = eps_.find(f.s);
       if (i != eps_.end())

@@ -132,6 +132,9 @@ int main() {
       case protocol::frame_type::hello:
         // A broker that knows the extension: from here on the agent runs
         // many executions, each with its xid (protocol/PERSISTENT.md).
+        // REMEX_AGENT_SEED_ONLY makes it the seed's agent again, which
+        // ignores the frame (brokers then start one agent per execution).
+        if (std::getenv("REMEX_AGENT_SEED_ONLY")) goto unknown;
         return run_multi(io, signal_fd, files, cfg,
                          f.hi.value_or(protocol::hello_msg{}));
       case protocol::frame_type::exec:
@@ -186,6 +189,7 @@ int main() {
         early.push_back(std::move(f));
         break;
       default:
+      unknown:
         // Forward compatibility: a newer broker may send frames we do not
         // know; a signal before exec has no process to go to.
         io.send_log(protocol::log_warn,

@@ -202,6 +202,7 @@ class multi_mux {
       case frame_type::data:
       case frame_type::eof:
       case frame_type::signal:
+      case frame_type::stop:
       case frame_type::credit: {
         // Frames for an execution that has ended (its exit may be on the
         // way) have nowhere to go; that is the normal race, not an error.
