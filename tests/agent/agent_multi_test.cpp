@@ -28,6 +28,46 @@ std::string random_bytes(std::size_t n, unsigned seed) {
   return out;
 }
 
+// Sends each execution's stdin interleaved, chunk by chunk, never more
+// than win bytes ahead of the credit the agent granted back (a peer that
+// ignores its credit gets the execution killed), then its eof.
+bool send_within_credit(agent_driver& a,
+                        const std::map<std::uint32_t, std::string>& inputs,
+                        std::size_t win = 1024 * 1024,
+                        std::size_t chunk = 32 * 1024) {
+  std::map<std::uint32_t, std::size_t> sent;
+  for (;;) {
+    bool all_sent = true, progress = false;
+    for (auto& [x, in] : inputs) {
+      auto& off = sent[x];
+      if (off >= in.size()) continue;
+      all_sent = false;
+      auto granted = a.execs[x].credit[0];
+      if (off + chunk > granted + win) continue;
+      a.send(
+          protocol::with_xid(protocol::make_data(0, in.substr(off, chunk)), x));
+      off += std::min(chunk, in.size() - off);
+      progress = true;
+    }
+    if (all_sent) break;
+    if (!progress) {
+      std::map<std::uint32_t, std::uint64_t> before;
+      for (auto& [x, in] : inputs) before[x] = a.execs[x].credit[0];
+      if (!a.pump_until(
+              [&] {
+                for (auto& [x, in] : inputs)
+                  if (a.execs[x].credit[0] != before[x]) return true;
+                return false;
+              },
+              10000))
+        return false;
+    }
+  }
+  for (auto& [x, in] : inputs)
+    a.send(protocol::with_xid(protocol::make_eof(0), x));
+  return true;
+}
+
 bool all_exited(agent_driver& a, std::initializer_list<std::uint32_t> xids) {
   for (auto x : xids)
     if (!a.execs[x].exit_code) return false;
@@ -79,17 +119,7 @@ CAF_TEST(two executions at once keep their bytes apart) {
   a.send_exec(1, "/bin/sh", {"sh", "-c", "cat; echo one >&2; exit 3"});
   a.send_exec(2, "/bin/sh", {"sh", "-c", "cat; echo two >&2; exit 4"});
   // Interleaved on the wire, chunk by chunk.
-  for (std::size_t off = 0; off < in1.size() || off < in2.size();
-       off += 32 * 1024) {
-    if (off < in1.size())
-      a.send(protocol::with_xid(protocol::make_data(0, in1.substr(off, 32768)),
-                                1));
-    if (off < in2.size())
-      a.send(protocol::with_xid(protocol::make_data(0, in2.substr(off, 32768)),
-                                2));
-  }
-  a.send(protocol::with_xid(protocol::make_eof(0), 1));
-  a.send(protocol::with_xid(protocol::make_eof(0), 2));
+  CAF_REQUIRE(send_within_credit(a, {{1, in1}, {2, in2}}));
   CAF_REQUIRE(a.pump_until([&] { return all_exited(a, {1, 2}); }));
   CAF_CHECK(a.execs[1].data[1] == in1);
   CAF_CHECK(a.execs[2].data[1] == in2);
@@ -117,13 +147,7 @@ CAF_TEST(fifty executions at once each get exactly their own bytes) {
                  "cat; printf err" + std::to_string(x) + " >&2; exit " +
                      std::to_string(x)});
   }
-  for (std::size_t off = 0; off < 110 * 1000; off += 10 * 1000)
-    for (auto& [x, in] : inputs)
-      if (off < in.size())
-        a.send(protocol::with_xid(
-            protocol::make_data(0, in.substr(off, 10 * 1000)), x));
-  for (auto& [x, in] : inputs)
-    a.send(protocol::with_xid(protocol::make_eof(0), x));
+  CAF_REQUIRE(send_within_credit(a, inputs, 1024 * 1024, 10 * 1000));
   CAF_REQUIRE(a.pump_until(
       [&] {
         for (std::uint32_t x = 1; x <= 50; ++x)
@@ -178,6 +202,23 @@ CAF_TEST(an execution whose output is not taken does not stall another) {
   CAF_REQUIRE(a.pump_until([&] { return all_exited(a, {1}); }, 10000));
   CAF_CHECK_EQUAL(a.execs[1].data[1].size(), 5000000u);
   CAF_CHECK_EQUAL(*a.execs[1].exit_code, 0);
+}
+
+CAF_TEST(input beyond the credit ends that execution only) {
+  agent_driver a;
+  a.send_hello(0, 64 * 1024);
+  // Neither reads its stdin; the peer floods the first one.
+  a.send_exec(1, "sleep", {"sleep", "100"});
+  a.send_exec(2, "/bin/sh", {"sh", "-c", "sleep 0.3; echo fine"});
+  for (int i = 0; i < 40; ++i)
+    a.send(protocol::with_xid(
+        protocol::make_data(0, std::string(64 * 1024, 'x')), 1));
+  CAF_REQUIRE(a.pump_until([&] { return all_exited(a, {1, 2}); }, 5000));
+  CAF_CHECK_EQUAL(*a.execs[1].exit_code, 137);
+  CAF_REQUIRE_EQUAL(a.execs[1].errors.size(), 1u);
+  CAF_CHECK(a.execs[1].errors[0].find("credit") != std::string::npos);
+  CAF_CHECK_EQUAL(a.execs[2].data[1], "fine\n");
+  CAF_CHECK_EQUAL(*a.execs[2].exit_code, 0);
 }
 
 CAF_TEST(executions beyond the cap are refused with an error and 255) {

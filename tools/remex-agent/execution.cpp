@@ -117,12 +117,16 @@ void execution::handle(frame& f) {
         return;
       }
       auto& e = i->second;
+      if (overrun_) return;
       e.to_child.push(f.d);
       // A peer that keeps its credit never queues more than a window (plus
       // the chunk in flight); more is a broken peer that would make the
       // agent buffer without bound for everyone.
-      if (multi() && e.to_child.size() > initial_credit_ + read_chunk)
+      if (multi() && e.to_child.size() > initial_credit_ + read_chunk) {
         overrun_ = true;
+        e.to_child.clear();
+        return;
+      }
       write_child(e);
       break;
     }

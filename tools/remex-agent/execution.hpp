@@ -67,8 +67,13 @@ class execution {
   // Multi mode: the input bytes written to the child since the last call go
   // back to the peer as credit frames.
   void send_credit();
-  // Multi mode: the peer sent more than its credit allows on some stream.
-  bool overrun() const { return overrun_; }
+  // Multi mode: the peer sent more than its credit allows on some stream
+  // (true once; what it sends after that is dropped).
+  bool take_overrun() {
+    bool o = overrun_ && !overrun_told_;
+    overrun_told_ = overrun_;
+    return o;
+  }
 
   bool group_alive() const;
 
@@ -103,6 +108,7 @@ class execution {
   bool reaped_ = false;
   int status_ = 0;
   bool overrun_ = false;
+  bool overrun_told_ = false;
   std::optional<clock::time_point> leftovers_;
 };
 

@@ -118,7 +118,7 @@ class multi_mux {
     for (auto i = running_.begin(); i != running_.end();) {
       auto& x = *i->second;
       x.send_credit();
-      if (x.overrun()) {
+      if (x.take_overrun()) {
         // The broker broke the credit rule for this execution only: it
         // ends (killed), the others go on.
         io_.send(protocol::with_xid(
