@@ -284,10 +284,15 @@ void agent_link::raw_exit(const exit_status& st) {
     was_multi = state_ == state::multi || !running_.empty();
   }
   if (was_multi)
-    end_all(exit_status::failed_with(failure_kind::lost, 255,
-                                     "the agent on " + host_ + " ended (" +
-                                         describe(st) +
-                                         "): the command's fate is unknown"));
+    // A channel that failed says why in its own words ("connection lost:
+    // …"), as the seed's channel passes it on; an agent that ended by
+    // itself is said here.
+    end_all(st.kind == exit_status::kind_t::failed
+                ? exit_status::failed_with(failure_kind::lost, 255, st.message)
+                : exit_status::failed_with(
+                      failure_kind::lost, 255,
+                      "the agent on " + host_ + " ended (" + describe(st) +
+                          "): the command's fate is unknown"));
   else
     end_all(st.kind == exit_status::kind_t::failed
                 ? st

@@ -11,8 +11,8 @@
 #include <caf/scoped_actor.hpp>
 #include <cerrno>
 #include <chrono>
-#include <cstring>
 #include <cstdio>
+#include <cstring>
 #include <string>
 #include <vector>
 
@@ -32,6 +32,8 @@ config::broker_settings broker_settings_of(const config::daemon_settings& d) {
   b.agent.local_dir = config::default_agent_dir();
   b.agent.env_keep = d.agent.env_keep;
   b.agent.env_remove = d.agent.env_remove;
+  b.agent.persistent = d.agent.persistent;
+  b.agent.max_per_agent = d.agent.max_per_agent;
   b.idle_timeout = d.limits.idle_timeout;
   b.max_executions = d.limits.max_executions;
   auto& c = b.connect_defaults;
@@ -62,7 +64,7 @@ void reload(const std::vector<std::string>& args,
   if (!fresh.settings) {
     // The reader's line starts with "remexd: ", which the log says already.
     auto why = fresh.error.rfind("remexd: ", 0) == 0 ? fresh.error.substr(8)
-                                                      : fresh.error;
+                                                     : fresh.error;
     daemon::log()->error("SIGHUP: configuration not reloaded: {}", why);
     return;
   }
