@@ -115,6 +115,7 @@ class multi_mux {
 
   // Credit owed, executions that ended, leftovers whose time is up.
   void settle(clock::time_point now) {
+    std::vector<std::unique_ptr<execution>> ended;
     for (auto i = running_.begin(); i != running_.end();) {
       auto& x = *i->second;
       x.send_credit();
@@ -130,9 +131,13 @@ class multi_mux {
         continue;
       }
       x.finish();
-      retire(std::move(i->second), now);
+      ended.push_back(std::move(i->second));
       i = running_.erase(i);
     }
+    // The exits go out before the groups are looked after: releasing a
+    // guard waits for it to exit, which is no reason to hold an exit back.
+    if (!ended.empty()) io_.flush();
+    for (auto& x : ended) retire(std::move(x), now);
     for (auto i = leftovers_.begin(); i != leftovers_.end();) {
       auto& l = *i;
       if (!l.x->group_alive()) {
