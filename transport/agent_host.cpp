@@ -64,7 +64,17 @@ std::shared_ptr<exec_channel> agent_host::open(
                               std::move(listener));
   }
   auto x = std::make_shared<multiplexed_exec>(std::move(listener), cfg, cmd);
-  current()->add(x);
+  // A link that ended just now is replaced (its end event may still be on
+  // its way here): the command goes to a new agent.
+  for (int tries = 0; tries < 2; ++tries) {
+    auto l = current();
+    if (l->add(x)) return x;
+    std::lock_guard<std::mutex> g{mtx_};
+    if (link_ == l) link_.reset();
+  }
+  x->end(exit_status::failed_with(failure_kind::agent, 255,
+                                  "the agent on " + provider_.host() +
+                                      " ended before the command started"));
   return x;
 }
 

@@ -68,12 +68,21 @@ void agent_link::start(session_provider& provider,
                      std::make_shared<link_listener>(shared_from_this()));
 }
 
-void agent_link::add(std::shared_ptr<multiplexed_exec> x) {
+bool agent_link::add(std::shared_ptr<multiplexed_exec> x) {
+  bool seed = false;
   {
     std::lock_guard<std::mutex> g{mtx_};
-    waiting_.push_back(std::move(x));
+    if (state_ == state::ended) return false;
+    seed = state_ == state::seed;
+    if (!seed) waiting_.push_back(x);
+  }
+  // Found out to be a seed agent after the host looked: the seed's way.
+  if (seed) {
+    if (ev_.seed) ev_.seed({std::move(x)});
+    return true;
   }
   admit();
+  return true;
 }
 
 void agent_link::close() {

@@ -42,8 +42,9 @@ class agent_link : public exec_link,
   // Starts the agent; call once, right after construction.
   void start(session_provider& provider, const std::string& command_line);
 
-  // Runs x on this agent as soon as it has room.
-  void add(std::shared_ptr<multiplexed_exec> x);
+  // Runs x on this agent as soon as it has room; on a seed agent, hands it
+  // to events::seed. False when the link has ended (x untouched).
+  bool add(std::shared_ptr<multiplexed_exec> x);
   // Closes the agent's stdin: it ends what still runs and exits.
   void close();
 

@@ -129,14 +129,6 @@ int main() {
               "env pattern is not a valid regex, it matches nothing: " + bad);
         io.flush_all();
         break;
-      case protocol::frame_type::hello:
-        // A broker that knows the extension: from here on the agent runs
-        // many executions, each with its xid (protocol/PERSISTENT.md).
-        // REMEX_AGENT_SEED_ONLY makes it the seed's agent again, which
-        // ignores the frame (brokers then start one agent per execution).
-        if (std::getenv("REMEX_AGENT_SEED_ONLY")) goto unknown;
-        return run_multi(io, signal_fd, files, cfg,
-                         f.hi.value_or(protocol::hello_msg{}));
       case protocol::frame_type::exec:
         // An exec without `x` is the zero exec message: it fails to start
         // like any other without a path, with an error and an exit.
@@ -188,8 +180,16 @@ int main() {
         }
         early.push_back(std::move(f));
         break;
+      case protocol::frame_type::hello:
+        // A broker that knows the extension: from here on the agent runs
+        // many executions, each with its xid (protocol/PERSISTENT.md).
+        // REMEX_AGENT_SEED_ONLY makes it the seed's agent again, which
+        // ignores the frame (brokers then start one agent per execution).
+        if (!std::getenv("REMEX_AGENT_SEED_ONLY"))
+          return run_multi(io, signal_fd, files, cfg,
+                           f.hi.value_or(protocol::hello_msg{}));
+        [[fallthrough]];
       default:
-      unknown:
         // Forward compatibility: a newer broker may send frames we do not
         // know; a signal before exec has no process to go to.
         io.send_log(protocol::log_warn,
