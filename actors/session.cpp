@@ -12,6 +12,7 @@
 #include "actors/log.hpp"
 #include "protocol/frame.hpp"
 #include "transport/agent_channel.hpp"
+#include "transport/agent_host.hpp"
 #include "transport/recording_sink.hpp"
 #include "transport/shell_command.hpp"
 
@@ -35,6 +36,10 @@ struct session_state {
   std::shared_ptr<const transport::agent_placement> placement;
   std::vector<waiting_open> waiting;
   std::vector<caf::typed_response_promise<file_session_ptr>> waiting_files;
+  // The persistent agent (agent.persistent), started by the first request
+  // and declared after provider: it goes first, closing its agent.
+  std::shared_ptr<transport::agent_host> agent_host;
+  std::string agent_host_program;  // the agent it runs
   static inline const char* name = "session";
 };
 
@@ -118,6 +123,18 @@ channel_ptr open_now(self_ptr self, const exec_request& req,
   protocol::agent_config config;
   config.env_keep = st.agent.env_keep;
   config.env_remove = st.agent.env_remove;
+  // Recorded executions keep an agent of their own: the recording holds
+  // one command's frames as the seed's protocol carries them.
+  if (st.agent.persistent && !rec) {
+    if (!st.agent_host || st.agent_host_program != program) {
+      transport::agent_link_options opt;
+      opt.max_executions = st.agent.max_per_agent;
+      st.agent_host = transport::agent_host::make(
+          *st.provider, transport::shell_quote(program), opt);
+      st.agent_host_program = program;
+    }
+    return st.agent_host->open(config, cmd, std::move(listener));
+  }
   return transport::start_agent_exec(*st.provider,
                                      transport::shell_quote(program), config,
                                      cmd, std::move(listener), std::move(rec));

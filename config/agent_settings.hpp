@@ -28,6 +28,11 @@ struct agent_settings {
   // command keeps or loses (globs, or /regex/; agentproto.md).
   std::vector<std::string> env_keep;
   std::vector<std::string> env_remove;
+  // One persistent agent per host connection runs many executions at once
+  // (protocol/PERSISTENT.md); off: one agent per execution, the seed's way.
+  bool persistent = false;
+  // Concurrent executions on one persistent agent; more wait their turn.
+  std::size_t max_per_agent = 256;
 };
 
 }  // namespace remex::config

@@ -332,6 +332,14 @@ const daemon_key keys[] = {
      [](settings& s, const value& v, bool) {
        return as_patterns(v, s.agent.env_remove);
      }},
+    {"agent.persistent", flag_kind::toggle,
+     [](settings& s, const value& v, bool) {
+       return as_flag(v, s.agent.persistent);
+     }},
+    {"agent.max-per-agent", flag_kind::value,
+     [](settings& s, const value& v, bool) {
+       return as_count(v, "a whole number", s.agent.max_per_agent);
+     }},
 };
 
 }  // namespace

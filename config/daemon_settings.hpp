@@ -86,6 +86,8 @@ struct daemon_settings {
   struct agent_group {
     std::vector<std::string> env_keep;  // patterns like "LC_*"
     std::vector<std::string> env_remove;
+    bool persistent = false;          // one agent per host, many executions
+    std::size_t max_per_agent = 256;  // at once on one persistent agent
   } agent;
 
   // [groups]: name → host list ("web" → "web[01-20]"), each checked to

@@ -16,8 +16,9 @@ std::string encode(const frame& f);
 // Appends only the head of a data frame carrying len bytes for stream s, so a
 // sender can write the payload straight from its own buffer (writev) without
 // copying it. head + payload is byte-identical to encode(make_data(s,
-// payload)).
-void encode_data_head(std::uint32_t s, std::size_t len, std::string& out);
+// payload)), and with xid to encode(with_xid(make_data(s, payload), xid)).
+void encode_data_head(std::uint32_t s, std::size_t len, std::string& out,
+                      std::uint32_t xid = 0);
 
 // Turns a byte stream, fed in chunks of any size, into frames. Every length is
 // checked against limits.hpp before anything is allocated for it. After an

@@ -172,8 +172,16 @@ void fields_of(V& v, const file_op_response& x) {
   v("en", stat_entries{x.en});
 }
 template <class V>
+void fields_of(V& v, const hello_msg& x) {
+  v("v", x.v);
+  v("caps", x.caps);
+  v("max", x.max);
+  v("win", x.win);
+}
+template <class V>
 void fields_of(V& v, const frame& x) {
   v("t", frame_tag{static_cast<std::uint64_t>(x.t)});
+  v("xid", x.xid);
   v("s", x.s);
   v("d", as_bytes{x.d});
   v("sig", x.sig);
@@ -186,6 +194,8 @@ void fields_of(V& v, const frame& x) {
   v("i", x.i);
   v("fop", x.fop);
   v("frp", x.frp);
+  v("n", x.n);
+  v("hi", x.hi);
 }
 
 struct counter {
@@ -264,11 +274,16 @@ std::string encode(const frame& f) {
   return out;
 }
 
-void encode_data_head(std::uint32_t s, std::size_t len, std::string& out) {
+void encode_data_head(std::uint32_t s, std::size_t len, std::string& out,
+                      std::uint32_t xid) {
   writer w{out};
-  w.map(1 + (s != 0 ? 1 : 0) + (len != 0 ? 1 : 0));
+  w.map(1 + (xid != 0 ? 1 : 0) + (s != 0 ? 1 : 0) + (len != 0 ? 1 : 0));
   w.text("t");
   w.uint(static_cast<std::uint64_t>(frame_type::data));
+  if (xid != 0) {
+    w.text("xid");
+    w.uint(xid);
+  }
   if (s != 0) {
     w.text("s");
     w.uint(s);

@@ -31,6 +31,12 @@ const char* to_string(frame_type t) {
       return "file-op";
     case frame_type::file_resp:
       return "file-resp";
+    case frame_type::hello:
+      return "hello";
+    case frame_type::credit:
+      return "credit";
+    case frame_type::stop:
+      return "stop";
   }
   return "unknown";
 }
@@ -84,10 +90,14 @@ bool file_op_response::operator==(const file_op_response& o) const {
                   o.en);
 }
 
+bool hello_msg::operator==(const hello_msg& o) const {
+  return std::tie(v, caps, max, win) == std::tie(o.v, o.caps, o.max, o.win);
+}
+
 bool frame::operator==(const frame& o) const {
-  return std::tie(t, s, d, sig, c, e, x, l, cfg, q, i, fop, frp) ==
-         std::tie(o.t, o.s, o.d, o.sig, o.c, o.e, o.x, o.l, o.cfg, o.q, o.i,
-                  o.fop, o.frp);
+  return std::tie(t, xid, s, d, sig, c, e, x, l, cfg, q, i, fop, frp, n, hi) ==
+         std::tie(o.t, o.xid, o.s, o.d, o.sig, o.c, o.e, o.x, o.l, o.cfg, o.q,
+                  o.i, o.fop, o.frp, o.n, o.hi);
 }
 
 frame make_data(std::uint32_t stream, std::string bytes) {
@@ -131,6 +141,27 @@ frame make_log(std::int64_t level, std::string message,
   frame f;
   f.t = frame_type::log;
   f.l = log_entry{level, std::move(message), std::move(attrs)};
+  return f;
+}
+
+frame make_hello(hello_msg h) {
+  frame f;
+  f.t = frame_type::hello;
+  f.hi = std::move(h);
+  return f;
+}
+
+frame make_credit(std::uint32_t xid, std::uint32_t stream, std::uint64_t n) {
+  frame f;
+  f.t = frame_type::credit;
+  f.xid = xid;
+  f.s = stream;
+  f.n = n;
+  return f;
+}
+
+frame with_xid(frame f, std::uint32_t xid) {
+  f.xid = xid;
   return f;
 }
 

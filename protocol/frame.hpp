@@ -25,6 +25,10 @@ enum class frame_type : std::uint64_t {
   path_info = 10,
   file_op = 11,
   file_resp = 12,
+  // The persistent-agent extension (protocol/PERSISTENT.md).
+  hello = 13,
+  credit = 14,
+  stop = 15,
 };
 
 // Printable name of a frame type ("exec", "data", ...; "unknown" otherwise).
@@ -175,10 +179,24 @@ struct file_op_response {
   bool operator==(const file_op_response&) const;
 };
 
+// The persistent-agent handshake (protocol/PERSISTENT.md).
+struct hello_msg {
+  std::uint64_t v = 0;            // protocol version: 1
+  std::vector<std::string> caps;  // "multi"
+  std::uint64_t max = 0;          // concurrent executions (0: no preference)
+  std::uint64_t win = 0;          // initial credit per stream and direction
+  bool operator==(const hello_msg&) const;
+};
+
+// Version and capability of the persistent-agent extension.
+constexpr std::uint64_t persistent_version = 1;
+constexpr const char* cap_multi = "multi";
+
 // One frame. Only the fields its type uses are meaningful; the others stay
 // zero/empty and are not encoded.
 struct frame {
   frame_type t = frame_type::data;
+  std::uint32_t xid = 0;  // execution id; 0: the seed's single execution
   std::uint32_t s = 0;
   std::string d;  // bytes (binary-safe)
   std::int64_t sig = 0;
@@ -191,6 +209,8 @@ struct frame {
   std::optional<path_info> i;
   std::optional<file_op_request> fop;
   std::optional<file_op_response> frp;
+  std::uint64_t n = 0;  // credit: bytes granted
+  std::optional<hello_msg> hi;
   bool operator==(const frame&) const;
   bool operator!=(const frame& o) const { return !(*this == o); }
 };
@@ -203,5 +223,9 @@ frame make_exit(int code);
 frame make_error(std::string message);
 frame make_log(std::int64_t level, std::string message,
                std::vector<std::string> attrs = {});
+frame make_hello(hello_msg h);
+frame make_credit(std::uint32_t xid, std::uint32_t stream, std::uint64_t n);
+// f with its execution id set (the extension's frames of one execution).
+frame with_xid(frame f, std::uint32_t xid);
 
 }  // namespace remex::protocol

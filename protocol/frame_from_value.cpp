@@ -191,6 +191,12 @@ void read_fields(reader& r, agent_config& x) {
   r.get("env_keep", x.env_keep);
   r.get("env_remove", x.env_remove);
 }
+void read_fields(reader& r, hello_msg& x) {
+  r.get("v", x.v);
+  r.get("caps", x.caps);
+  r.get("max", x.max);
+  r.get("win", x.win);
+}
 void read_fields(reader& r, path_query& x) {
   r.get("paths", x.paths);
 }
@@ -313,6 +319,7 @@ std::string frame_from_value(cbor_value& v, frame& out) {
   std::uint64_t t = 0;
   r.get("t", t);
   out.t = static_cast<frame_type>(t);
+  r.get("xid", out.xid);
   r.get("s", out.s);
   r.get_bytes("d", out.d);
   r.get("sig", out.sig);
@@ -325,6 +332,8 @@ std::string frame_from_value(cbor_value& v, frame& out) {
   read_nested(r, "i", out.i);
   read_nested(r, "fop", out.fop);
   read_nested(r, "frp", out.frp);
+  r.get("n", out.n);
+  read_nested(r, "hi", out.hi);
   return err;
 }
 

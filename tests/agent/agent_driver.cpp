@@ -80,6 +80,26 @@ void agent_driver::send_exec(std::string path, std::vector<std::string> argv,
   send(f);
 }
 
+void agent_driver::send_hello(std::uint64_t max, std::uint64_t win) {
+  protocol::hello_msg h;
+  h.v = protocol::persistent_version;
+  h.caps = {protocol::cap_multi};
+  h.max = max;
+  h.win = win;
+  send(protocol::make_hello(h));
+}
+
+void agent_driver::send_exec(std::uint32_t xid, std::string path,
+                             std::vector<std::string> argv,
+                             std::vector<std::uint32_t> fds) {
+  protocol::frame f;
+  f.t = protocol::frame_type::exec;
+  f.xid = xid;
+  f.x = protocol::exec_msg{
+      std::move(path), std::move(argv), {}, {}, std::move(fds)};
+  send(f);
+}
+
 void agent_driver::close_input() {
   close_when_sent_ = true;
 }
@@ -91,6 +111,35 @@ void agent_driver::close_output() {
 
 void agent_driver::handle(protocol::frame& f) {
   order.push_back(f.t);
+  if (f.xid != 0) {
+    auto& x = execs[f.xid];
+    switch (f.t) {
+      case protocol::frame_type::data:
+        if (!withhold_credit.count(f.xid) && !f.d.empty())
+          send(protocol::make_credit(f.xid, f.s, f.d.size()));
+        x.data[f.s] += f.d;
+        break;
+      case protocol::frame_type::eof:
+        x.eofs.insert(f.s);
+        break;
+      case protocol::frame_type::exit:
+        x.exit_code = f.c;
+        break;
+      case protocol::frame_type::error:
+        x.errors.push_back(f.e);
+        break;
+      case protocol::frame_type::credit:
+        x.credit[f.s] += f.n;
+        break;
+      default:
+        others.push_back(std::move(f));
+    }
+    return;
+  }
+  if (f.t == protocol::frame_type::hello && f.hi) {
+    hello = *f.hi;
+    return;
+  }
   switch (f.t) {
     case protocol::frame_type::data:
       data_bytes[f.s] += f.d.size();

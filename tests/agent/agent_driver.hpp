@@ -30,6 +30,11 @@ class agent_driver {
   void send_raw(const std::string& bytes);
   void send_exec(std::string path, std::vector<std::string> argv,
                  std::vector<std::uint32_t> fds = {});
+  // The persistent agent's frames (protocol/PERSISTENT.md).
+  void send_hello(std::uint64_t max = 0, std::uint64_t win = 0);
+  void send_exec(std::uint32_t xid, std::string path,
+                 std::vector<std::string> argv,
+                 std::vector<std::uint32_t> fds = {});
   // Closes the agent's stdin once what is queued has been written.
   void close_input();
   // Stops listening: the agent's next write to stdout fails with EPIPE.
@@ -57,6 +62,20 @@ class agent_driver {
   std::string decode_error;
   bool keep_data = true;    // false: only count data bytes
   bool read_output = true;  // false: leave the agent's stdout unread
+
+  // What arrived per execution id (frames with a non-zero xid).
+  struct exec_view {
+    std::map<std::uint32_t, std::string> data;
+    std::set<std::uint32_t> eofs;
+    std::optional<std::int64_t> exit_code;
+    std::vector<std::string> errors;
+    std::map<std::uint32_t, std::uint64_t> credit;  // input granted back
+  };
+  std::map<std::uint32_t, exec_view> execs;
+  std::optional<protocol::hello_msg> hello;
+  // Output of these executions is never granted back as credit; that of
+  // all others is, as soon as it arrives.
+  std::set<std::uint32_t> withhold_credit;
 
  private:
   void handle(protocol::frame& f);

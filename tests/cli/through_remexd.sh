@@ -12,7 +12,10 @@ shift
 . "$here/lib.sh"
 tmp=$(mktemp -d)
 trap 'kill -TERM "$REMEXD_PID" 2>/dev/null; rm -rf "$tmp"' EXIT
-start_remexd "$tmp" "$remexd"
+# REMEXD_ARGS: extra remexd flags, e.g. --agent.persistent to run the
+# same cases against the persistent agent.
+# shellcheck disable=SC2086
+start_remexd "$tmp" "$remexd" ${REMEXD_ARGS:-}
 export REMEX_BROKER=127.0.0.1:$REMEXD_PORT REMEX_TOKEN_FILE=$REMEXD_TOKEN
 "$@"
 rc=$?

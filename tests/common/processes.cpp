@@ -1,6 +1,7 @@
 #include "tests/common/processes.hpp"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -61,8 +62,17 @@ std::vector<pid_t> live_group_members(pid_t pgid) {
 std::vector<pid_t> processes_with_arg(const std::string& marker) {
   std::vector<pid_t> out;
   for_each_pid([&](pid_t p) {
-    std::ifstream in("/proc/" + std::to_string(p) + "/cmdline");
-    std::string args{std::istreambuf_iterator<char>(in), {}};
+    // read(2), not a stream: a process that exits while it is read gives
+    // ESRCH, which a filebuf turns into an exception.
+    std::string args;
+    int fd = ::open(("/proc/" + std::to_string(p) + "/cmdline").c_str(),
+                    O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buf, sizeof buf)) > 0)
+      args.append(buf, static_cast<std::size_t>(n));
+    ::close(fd);
     if (args.find(marker) != std::string::npos && process_alive(p))
       out.push_back(p);
   });

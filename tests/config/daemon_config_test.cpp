@@ -97,6 +97,8 @@ CAF_TEST(defaults without file or flags) {
   CAF_CHECK(s.limits.shutdown_grace == 10s);
   CAF_CHECK(s.agent.env_keep.empty());
   CAF_CHECK(s.agent.env_remove.empty());
+  CAF_CHECK(!s.agent.persistent);
+  CAF_CHECK_EQUAL(s.agent.max_per_agent, 256u);
   // An empty file is the defaults too.
   CAF_CHECK(read("; nothing set\n"));
 }
@@ -199,7 +201,8 @@ CAF_TEST(flags override the file) {
        "--ssh.accept-new-host-key", "--ssh.connect-timeout=2s",
        "--ssh.keepalive", "1min", "--limits.max-executions=3",
        "--limits.credit-window", "4096", "--limits.shutdown-grace=250ms",
-       "--remexd.name=n", "--agent.env-remove=X_*"});
+       "--remexd.name=n", "--agent.env-remove=X_*", "--agent.persistent",
+       "--agent.max-per-agent=9"});
   CAF_REQUIRE(r.settings);
   CAF_CHECK_EQUAL(r.settings->log_level, "off");
   CAF_CHECK_EQUAL(r.settings->token_file, "/t");
@@ -213,6 +216,8 @@ CAF_TEST(flags override the file) {
   CAF_CHECK_EQUAL(r.settings->limits.credit_window, 4096u);
   CAF_CHECK(r.settings->limits.shutdown_grace == 250ms);
   CAF_CHECK_EQUAL(r.settings->name, "n");
+  CAF_CHECK(r.settings->agent.persistent);
+  CAF_CHECK_EQUAL(r.settings->agent.max_per_agent, 9u);
   CAF_CHECK_EQUAL(r.settings->agent.env_remove, strings{"X_*"});
 }
 
@@ -506,7 +511,7 @@ CAF_TEST(the example file shows every key with its default) {
     }
     text << line << '\n';
   }
-  CAF_CHECK_EQUAL(keys, 26);  // 23 keys, 3 example groups
+  CAF_CHECK_EQUAL(keys, 28);  // 25 keys, 3 example groups
   auto s = read(text.str());
   CAF_REQUIRE(s);
   daemon_settings d;
@@ -537,6 +542,8 @@ CAF_TEST(the example file shows every key with its default) {
   CAF_CHECK_EQUAL(s->tls_cert, d.tls_cert);
   CAF_CHECK_EQUAL(s->tls_key, d.tls_key);
   CAF_CHECK_EQUAL(s->tls_ca, d.tls_ca);
+  CAF_CHECK_EQUAL(s->agent.persistent, d.agent.persistent);
+  CAF_CHECK_EQUAL(s->agent.max_per_agent, d.agent.max_per_agent);
 }
 
 CAF_TEST(groups take any name and a host list) {

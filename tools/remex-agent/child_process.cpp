@@ -11,9 +11,12 @@
 #include <array>
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "tools/remex-agent/env_policy.hpp"
 #include "tools/remex-agent/path_enum.hpp"
+
+extern char** environ;
 
 namespace remex::agent {
 
@@ -218,6 +221,32 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   for (size_t i = 0; i < spec.fds.size(); ++i)
     child.extra[spec.fds[i]] = socks[i][0];
   return true;
+}
+
+bool start_command(const protocol::agent_config& cfg,
+                   const protocol::exec_msg& x, child_process& child,
+                   spawn_failure& failure) {
+  spawn_spec spec;
+  // Like a shell: without a separate path, argv[0] names the program.
+  spec.path = x.path.empty() && !x.argv.empty() ? x.argv[0] : x.path;
+  spec.argv = x.argv;
+  spec.env = child_environment(environ, cfg, x.env);
+  spec.cwd = x.cwd;
+  spec.fds = x.fds;
+  std::set<std::uint32_t> seen;
+  for (auto fd : spec.fds) {
+    if (fd < 3 || fd > 65535) {
+      failure = {
+          127, "exec: extra fd " + std::to_string(fd) + " is not in 3..65535"};
+      return false;
+    }
+    if (!seen.insert(fd).second) {
+      failure = {127,
+                 "exec: extra fd " + std::to_string(fd) + " is listed twice"};
+      return false;
+    }
+  }
+  return spawn_child(spec, child, failure);
 }
 
 void release_guard(transport::group_guard& guard) {

@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "protocol/frame.hpp"
 #include "transport/group_guard.hpp"
 
 namespace remex::agent {
@@ -41,6 +42,13 @@ struct spawn_failure {
 // On success fills child and returns true; otherwise fills failure.
 bool spawn_child(const spawn_spec& spec, child_process& child,
                  spawn_failure& failure);
+
+// An exec message made into a started command: the program (argv[0] when
+// no path is given), the environment under cfg's policy, the extra fds
+// checked (3..65535, each once). Fills failure like spawn_child.
+bool start_command(const protocol::agent_config& cfg,
+                   const protocol::exec_msg& x, child_process& child,
+                   spawn_failure& failure);
 
 // The command's group is gone: its guard exits quietly and is reaped (it
 // exits as soon as it is told, so the wait is short).

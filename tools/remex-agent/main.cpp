@@ -9,13 +9,13 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <set>
 #include <vector>
 
 #include "tools/remex-agent/child_process.hpp"
 #include "tools/remex-agent/env_policy.hpp"
 #include "tools/remex-agent/file_ops.hpp"
 #include "tools/remex-agent/frame_io.hpp"
+#include "tools/remex-agent/multi_mux.hpp"
 #include "tools/remex-agent/mux.hpp"
 #include "tools/remex-agent/path_enum.hpp"
 
@@ -92,26 +92,9 @@ int fail_exec(frame_io& io, const std::string& message, int code) {
 int run_exec(frame_io& io, int signal_fd, const protocol::agent_config& cfg,
              const protocol::exec_msg& x, file_ops& files,
              std::vector<protocol::frame> early) {
-  spawn_spec spec;
-  // Like a shell: without a separate path, argv[0] names the program.
-  spec.path = x.path.empty() && !x.argv.empty() ? x.argv[0] : x.path;
-  spec.argv = x.argv;
-  spec.env = child_environment(environ, cfg, x.env);
-  spec.cwd = x.cwd;
-  spec.fds = x.fds;
-  std::set<std::uint32_t> seen;
-  for (auto fd : spec.fds) {
-    if (fd < 3 || fd > 65535)
-      return fail_exec(
-          io, "exec: extra fd " + std::to_string(fd) + " is not in 3..65535",
-          127);
-    if (!seen.insert(fd).second)
-      return fail_exec(
-          io, "exec: extra fd " + std::to_string(fd) + " is listed twice", 127);
-  }
   child_process child;
   spawn_failure failure;
-  if (!spawn_child(spec, child, failure))
+  if (!start_command(cfg, x, child, failure))
     return fail_exec(io, failure.message, failure.exit_code);
   return run_mux(child, io, signal_fd, files, std::move(early));
 }
@@ -201,6 +184,15 @@ int main() {
         }
         early.push_back(std::move(f));
         break;
+      case protocol::frame_type::hello:
+        // A broker that knows the extension: from here on the agent runs
+        // many executions, each with its xid (protocol/PERSISTENT.md).
+        // REMEX_AGENT_SEED_ONLY makes it the seed's agent again, which
+        // ignores the frame (brokers then start one agent per execution).
+        if (!std::getenv("REMEX_AGENT_SEED_ONLY"))
+          return run_multi(io, signal_fd, files, cfg,
+                           f.hi.value_or(protocol::hello_msg{}));
+        [[fallthrough]];
       default:
         // Forward compatibility: a newer broker may send frames we do not
         // know; a signal before exec has no process to go to.

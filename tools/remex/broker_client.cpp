@@ -110,6 +110,10 @@ actors::broker_actor broker_client::open(caf::actor_system& sys,
   if (!remote()) {
     config::broker_settings settings;
     settings.agent.local_dir = config::default_agent_dir();
+    // The embedded broker has no settings file: an experiment switch until
+    // the persistent agent is the default.
+    if (auto* p = std::getenv("REMEX_PERSISTENT_AGENT"); p && *p == '1')
+      settings.agent.persistent = true;
     return actors::spawn_broker(sys, settings);
   }
   if (!token_problem_.empty()) {

@@ -41,6 +41,8 @@ config::broker_settings broker_settings_of(const config::daemon_settings& d) {
   b.agent.local_dir = config::default_agent_dir();
   b.agent.env_keep = d.agent.env_keep;
   b.agent.env_remove = d.agent.env_remove;
+  b.agent.persistent = d.agent.persistent;
+  b.agent.max_per_agent = d.agent.max_per_agent;
   b.idle_timeout = d.limits.idle_timeout;
   b.max_executions = d.limits.max_executions;
   auto& c = b.connect_defaults;
