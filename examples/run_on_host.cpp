@@ -61,7 +61,7 @@ int main(int argc, char** argv) {
   // which the outcome reports, instead of killing us: main still returns.
   std::signal(SIGPIPE, SIG_IGN);
   caf::actor_system_config cfg;
-  node::configure_link(cfg, token);  // middleman, TLS, message types
+  node::configure_client_link(cfg, token);  // middleman, TLS, message types
   caf::actor_system sys{cfg};
 
   std::string error;  // why connect_broker failed, in one line

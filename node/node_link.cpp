@@ -26,6 +26,14 @@ void configure_link(caf::actor_system_config& cfg,
   configure_link(cfg, token_file, token_file, token_file);
 }
 
+void configure_client_link(caf::actor_system_config& cfg,
+                           const std::string& token_file) {
+  configure_link(cfg, token_file);
+  // Heartbeats still go out, so that remexd keeps an idle client; only the
+  // client's own verdict on silence moves to link_watch.
+  cfg.set("middleman.connection-timeout", caf::timespan{0});
+}
+
 void configure_link(caf::actor_system_config& cfg, const std::string& cert,
                     const std::string& key, const std::string& ca) {
   cfg.load<caf::io::middleman>().load<caf::openssl::manager>();

@@ -20,6 +20,15 @@ namespace remex::node {
 void configure_link(caf::actor_system_config& cfg,
                     const std::string& token_file);
 
+// The same for a client (the CLI, another CAF program) that connects to one
+// remexd: no BASP connection timeout, which in CAF 0.17.6 also drops a
+// connection whose handshake is still under way at the first heartbeat
+// tick (its endpoint starts as "last seen" at the clock's epoch): under
+// load, clients connecting together were refused that way. A client that
+// must notice a silent remexd watches it (link_watch.hpp).
+void configure_client_link(caf::actor_system_config& cfg,
+                           const std::string& token_file);
+
 // The same with a certificate and key of a CA instead of the token: every
 // connection must present a certificate the CA signed (remexd's --tls-*).
 void configure_link(caf::actor_system_config& cfg, const std::string& cert,

@@ -14,6 +14,7 @@
 #include "actors/broker.hpp"
 #include "actors/types.hpp"
 #include "config/daemon_settings.hpp"
+#include "node/link_watch.hpp"
 #include "node/node_link.hpp"
 #include "node/token_file.hpp"
 
@@ -99,7 +100,7 @@ std::string broker_client::prepare(const run_options& o,
   // connection, as the broker would refuse it.
   token_problem_ = node::token_file_problem(token_file_);
   if (token_problem_.empty())
-    node::configure_link(cfg, token_file_);
+    node::configure_client_link(cfg, token_file_);
   else
     actors::add_message_types(cfg);
   return {};
@@ -114,7 +115,9 @@ actors::broker_actor broker_client::open(caf::actor_system& sys,
     // the persistent agent is the default.
     if (auto* p = std::getenv("REMEX_PERSISTENT_AGENT"); p && *p == '1')
       settings.agent.persistent = true;
-    return actors::spawn_broker(sys, settings);
+    auto broker = actors::spawn_broker(sys, settings);
+    liveness_ = caf::actor_cast<caf::actor>(broker);
+    return broker;
   }
   if (!token_problem_.empty()) {
     // Nobody there is the first thing to know; else the broker would have
@@ -135,6 +138,8 @@ actors::broker_actor broker_client::open(caf::actor_system& sys,
           ": " + (why.empty() ? std::string{"no remex broker there"} : why);
     }
     error = label() + ": " + error;
+  } else {
+    liveness_ = node::spawn_link_watch(sys, broker);
   }
   return broker;
 }

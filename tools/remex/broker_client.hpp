@@ -2,6 +2,7 @@
 // or a remexd given with --broker / $REMEX_BROKER, reached with its token.
 #pragma once
 
+#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 #include <string>
 
@@ -21,6 +22,11 @@ class broker_client {
   // cannot be reached; error then holds the line.
   actors::broker_actor open(caf::actor_system& sys, std::string& error);
 
+  // What ends when the broker can no longer be reached: monitor it to fail
+  // what waits on the broker. A remexd's link watch (node/link_watch.hpp),
+  // or the embedded broker itself. Null before open().
+  caf::actor liveness() const { return liveness_; }
+
   bool remote() const { return !host_.empty(); }
   // "broker HOST:PORT", for the lines that speak of the remexd.
   std::string label() const;
@@ -31,6 +37,7 @@ class broker_client {
   std::string token_file_;
   std::string token_problem_;  // the token cannot be used: access denied
   bool verbose_ = false;
+  caf::actor liveness_;
 };
 
 }  // namespace remex::cli

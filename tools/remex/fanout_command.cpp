@@ -295,7 +295,8 @@ void skip_queued(driver_ptr self, const std::string& why,
 }
 
 caf::behavior driver(driver_ptr self, fanout_plan plan, broker_actor broker,
-                     caf::actor out_writer, caf::actor err_writer) {
+                     caf::actor liveness, caf::actor out_writer,
+                     caf::actor err_writer) {
   auto& st = self->state;
   st.results.resize(plan.hosts.size());
   st.have.resize(plan.hosts.size());
@@ -305,7 +306,7 @@ caf::behavior driver(driver_ptr self, fanout_plan plan, broker_actor broker,
   st.err_writer = std::move(err_writer);
   // A remexd that dies never answers the requests it holds (CAF 0.17 drops
   // what is sent to a dead node's proxy): its death ends them here.
-  self->monitor(broker);
+  self->monitor(liveness);
   self->set_down_handler([self](caf::down_msg&) {
     auto& st = self->state;
     std::vector<std::size_t> lost;
@@ -471,7 +472,8 @@ int fanout_command(const std::vector<std::string>& args) {
       [quiet = o.log_level == "error", err_writer](const std::string& line) {
         if (!quiet) caf::anon_send(err_writer, line + "\n");
       });
-  auto d = sys.spawn(driver, std::move(plan), broker, out_writer, err_writer);
+  auto d = sys.spawn(driver, std::move(plan), broker, client.liveness(),
+                     out_writer, err_writer);
   // Detached for good: the process ends with _Exit below.
   std::thread([sigs, d] {
     for (;;) {

@@ -574,7 +574,8 @@ std::shared_ptr<transport::file_session> open_remote_files(
       .receive([&](actors::files_actor& f) { files = std::move(f); },
                [&](caf::error& e) { error = reason_of(*a.sys, e); });
   if (!files) throw link_failure(qualified(req.host_label(), error));
-  return remote_file_session(*a.sys, std::move(files), a.client.label());
+  return remote_file_session(*a.sys, std::move(files), a.client.label(),
+                             a.client.liveness());
 }
 
 }  // namespace

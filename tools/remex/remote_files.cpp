@@ -25,8 +25,11 @@ bool decode_answer(std::string&& bytes, protocol::frame& out) {
 class remote_session : public transport::file_session {
  public:
   remote_session(caf::actor_system& sys, actors::files_actor files,
-                 std::string broker)
-      : sys_(sys), files_(std::move(files)), broker_(std::move(broker)) {}
+                 std::string broker, caf::actor liveness)
+      : sys_(sys),
+        files_(std::move(files)),
+        broker_(std::move(broker)),
+        liveness_(std::move(liveness)) {}
 
   ~remote_session() override { close(); }
 
@@ -80,6 +83,7 @@ class remote_session : public transport::file_session {
   void ask(Atom atom, Arg arg, answer_fn done) {
     auto files = files_;
     auto broker = broker_;
+    auto liveness = liveness_;
     std::shared_ptr<std::function<void(int, std::string)>> log;
     {
       std::lock_guard<std::mutex> g{mtx_};
@@ -94,6 +98,7 @@ class remote_session : public transport::file_session {
         self->quit();
       };
       self->monitor(files);
+      self->monitor(liveness);  // a silent remexd
       self->set_down_handler([=](caf::down_msg&) {
         finish(failure_kind::lost, broker + ": connection lost", nullptr);
       });
@@ -124,6 +129,7 @@ class remote_session : public transport::file_session {
   caf::actor_system& sys_;
   actors::files_actor files_;
   std::string broker_;
+  caf::actor liveness_;
   std::atomic<bool> closed_{false};
   std::mutex mtx_;
   std::shared_ptr<std::function<void(int, std::string)>> log_;
@@ -132,9 +138,10 @@ class remote_session : public transport::file_session {
 }  // namespace
 
 std::shared_ptr<transport::file_session> remote_file_session(
-    caf::actor_system& sys, actors::files_actor files, std::string broker) {
-  return std::make_shared<remote_session>(sys, std::move(files),
-                                          std::move(broker));
+    caf::actor_system& sys, actors::files_actor files, std::string broker,
+    caf::actor liveness) {
+  return std::make_shared<remote_session>(
+      sys, std::move(files), std::move(broker), std::move(liveness));
 }
 
 }  // namespace remex::cli

@@ -3,6 +3,7 @@
 // embedded and through --broker.
 #pragma once
 
+#include <caf/actor.hpp>
 #include <caf/fwd.hpp>
 #include <memory>
 
@@ -11,7 +12,10 @@
 
 namespace remex::cli {
 
+// liveness: what ends when the remexd can no longer be reached
+// (broker_client::liveness).
 std::shared_ptr<transport::file_session> remote_file_session(
-    caf::actor_system& sys, actors::files_actor files, std::string broker);
+    caf::actor_system& sys, actors::files_actor files, std::string broker,
+    caf::actor liveness);
 
 }  // namespace remex::cli

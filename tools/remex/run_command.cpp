@@ -101,11 +101,13 @@ void report_failure(const exec_request& req, const outcome& o) {
 // as the broker is gone. In CAF 0.17 a request to an actor on another node
 // is never answered when that node dies (the proxy drops what is sent to
 // it; nothing bounces), so a remexd that is killed would leave `remex run`
-// waiting for ever: this actor watches the broker and fails the request
-// when the link drops.
-caf::actor spawn_asker(caf::actor_system& sys, broker_actor broker) {
-  return sys.spawn([broker](caf::event_based_actor* self) -> caf::behavior {
-    self->monitor(broker);
+// waiting for ever: this actor watches the broker's liveness
+// (broker_client::liveness) and fails the request when the link drops.
+caf::actor spawn_asker(caf::actor_system& sys, broker_actor broker,
+                       caf::actor liveness) {
+  return sys.spawn([broker,
+                    liveness](caf::event_based_actor* self) -> caf::behavior {
+    self->monitor(liveness);
     return {
         [self, broker](exec_atom, exec_request& req, endpoints& ends) {
           auto rp = self->make_response_promise<outcome>();
@@ -225,7 +227,7 @@ int run_command(const std::vector<std::string>& args) {
   }
   int code = 255;
   caf::scoped_actor self{sys};
-  auto asker = spawn_asker(sys, broker);
+  auto asker = spawn_asker(sys, broker, client.liveness());
   self->request(asker, caf::infinite, exec_atom::value, req, ends)
       .receive(
           [&](const outcome& o) {
