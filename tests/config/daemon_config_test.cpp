@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "caf/test/unit_test.hpp"
+#include "config/host_groups.hpp"
 
 using namespace remex::config;
 using namespace std::chrono_literals;
@@ -195,14 +196,26 @@ CAF_TEST(flags override the file) {
   CAF_CHECK(!s->ssh.accept_new_host_key);
   CAF_CHECK_EQUAL(s->ssh.identities, strings{"/file/key"});
   // Every key has a flag, with or without '='.
-  auto r = read_daemon_settings(
-      {"--log-level", "off", "--token-file=/t", "--log-file", "/l",
-       "--ssh.config-file", "/c", "--ssh.known-hosts=/k",
-       "--ssh.accept-new-host-key", "--ssh.connect-timeout=2s",
-       "--ssh.keepalive", "1min", "--limits.max-executions=3",
-       "--limits.credit-window", "4096", "--limits.shutdown-grace=250ms",
-       "--remexd.name=n", "--agent.env-remove=X_*", "--agent.persistent",
-       "--agent.max-per-agent=9"});
+  auto r = read_daemon_settings({"--log-level",
+                                 "off",
+                                 "--token-file=/t",
+                                 "--log-file",
+                                 "/l",
+                                 "--ssh.config-file",
+                                 "/c",
+                                 "--ssh.known-hosts=/k",
+                                 "--ssh.accept-new-host-key",
+                                 "--ssh.connect-timeout=2s",
+                                 "--ssh.keepalive",
+                                 "1min",
+                                 "--limits.max-executions=3",
+                                 "--limits.credit-window",
+                                 "4096",
+                                 "--limits.shutdown-grace=250ms",
+                                 "--remexd.name=n",
+                                 "--agent.env-remove=X_*",
+                                 "--agent.persistent",
+                                 "--agent.max-per-agent=9"});
   CAF_REQUIRE(r.settings);
   CAF_CHECK_EQUAL(r.settings->log_level, "off");
   CAF_CHECK_EQUAL(r.settings->token_file, "/t");
@@ -458,6 +471,19 @@ CAF_TEST(cluster keys) {
   CAF_CHECK_EQUAL(read_daemon_settings({"--peer", "nowhere"}).error,
                   "remexd: command line: --peer: expected HOST:PORT like "
                   "127.0.0.1:7411 or [::1]:7411, got \"nowhere\"");
+}
+
+CAF_TEST(serves may name a host group) {
+  auto r = read_daemon_settings(
+      {"--groups.web=web[1-2]", "--serves=@web", "--serves=db*"});
+  CAF_REQUIRE(r.settings);
+  std::string error;
+  CAF_CHECK_EQUAL(
+      expand_group_patterns(r.settings->serves, r.settings->groups, error),
+      (std::vector<std::string>{"web1", "web2", "db*"}));
+  CAF_CHECK_EQUAL(error, "");
+  CAF_CHECK_EQUAL(read_daemon_settings({"--serves=@nope"}).error,
+                  "remexd: serves: unknown group 'nope'");
 }
 
 CAF_TEST(unreadable and malformed files) {
