@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Load through one remexd: COUNT executions in waves of WAVE at once (400 in
-# waves of 50; REMEX_RELIABILITY_LONG=1: 2000 in waves of 200), each with
+# waves of 25; REMEX_RELIABILITY_LONG=1: 2000 in waves of 200), each with
 # its own exit code, stdout (its index and a payload of its own size) and
 # stderr, every one checked byte for byte. remexd's descriptors, threads and
 # resident memory are counted after a warm-up wave and after the load: no
@@ -13,9 +13,9 @@ here=$(cd "$(dirname "$0")" && pwd)
 remex=${1:?usage: load_test.sh remex remexd [COUNT WAVE]}
 remexd=${2:?usage: load_test.sh remex remexd [COUNT WAVE]}
 count=${3:-400}
-# 50 keeps CI short; clients connecting together were refused until the
+# 25 keeps CI short; clients connecting together were refused until the
 # client stopped using CAF's connection timeout (node/node_link.hpp).
-wave=${4:-50}
+wave=${4:-25}
 if [ "${REMEX_RELIABILITY_LONG:-0}" = 1 ]; then
   count=${3:-2000}
   wave=${4:-200}
