@@ -33,6 +33,7 @@ using notice_atom = caf::atom_constant<caf::atom("notice")>;
 using settings_atom = caf::atom_constant<caf::atom("settings")>;
 using peer_atom = caf::atom_constant<caf::atom("peer")>;
 using routes_atom = caf::atom_constant<caf::atom("routes")>;
+using console_atom = caf::atom_constant<caf::atom("console")>;
 using dial_atom = caf::atom_constant<caf::atom("dial")>;
 
 }  // namespace remex::actors
