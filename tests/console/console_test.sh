@@ -200,12 +200,29 @@ else
   skip "tmux is not installed: the interactive console is not checked"
 fi
 
+echo "# a node that does not answer"
+kill -STOP "$PID_A"
+t0=$(date +%s%3N)
+out=$(con "$pb" -c stats 2>"$tmp/stopped.err")
+rc=$?
+took=$(($(date +%s%3N) - t0))
+kill -CONT "$PID_A"
+expect_eq "stats through B with A frozen: A's line, B's row, exit 1" \
+  "1 remex: A: unreachable (no answer in 3 s) yes" \
+  "$rc $(cat "$tmp/stopped.err") $([[ $out == *"B "*0* ]] && echo yes || echo no)"
+[ "$took" -lt 6000 ] && pass "no hang: answered in $took ms" || fail "stats took $took ms"
+
 echo "# a node stopped shows as down"
+con "$pb" -c "watch 8" >"$tmp/watch-down.out" 2>&1 </dev/null &
+watcher=$!
+sleep 1
 kill -TERM "$PID_A"
 await "$PID_A" 15
 until_out 10 "A down" "$pb" -c peers || true
 expect_contains "peers through B after A stopped: A down" "A down" "$(echo "$out" | tr -s ' ')"
 expect_contains "peers: B still up" "B up" "$(echo "$out" | tr -s ' ')"
+await "$watcher" 15
+expect_contains "watch: node A down" "node A down" "$(cat "$tmp/watch-down.out")"
 out=$(con "$pb" -c "kill A:1" 2>&1)
 expect_eq "kill on the stopped node: one line, exit 1" "1 remex: kill A:1: no live node A" "$? $out"
 
