@@ -69,7 +69,8 @@ struct broker_state {
   node_counters counters;
   std::vector<peer_seen> peers_seen;
   std::int64_t started_ms = 0;
-  std::deque<std::uint64_t> finished;  // ids, oldest first
+  std::deque<std::uint64_t> finished;              // ids, oldest first
+  std::map<std::string, std::string> last_errors;  // host → failed outcome
   static inline const char* name = "broker";
 };
 
@@ -216,6 +217,8 @@ void complete(self_ptr self, std::uint64_t id, outcome o) {
     ++st.counters.finished;
   else
     ++st.counters.failed;
+  if (o.kind == outcome::failed && ex.supervisor)
+    st.last_errors[ex.info.host] = ex.info.result;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - ex.started)
                 .count();
@@ -434,7 +437,16 @@ node_view console_view(self_ptr self) {
     for (auto& [addr, k] : st.file_services)
       if (k == key) ++h.file_sessions;
     h.executions -= std::min(h.executions, h.file_sessions);
+    h.open = true;
+    if (auto e = st.last_errors.find(h.host); e != st.last_errors.end())
+      h.last_error = e->second;
     v.hosts.push_back(std::move(h));
+  }
+  // Hosts whose connection has gone since their last failure.
+  for (auto& [host, error] : st.last_errors) {
+    bool listed = false;
+    for (auto& h : v.hosts) listed = listed || h.host == host;
+    if (!listed) v.hosts.push_back({host, 0, 0, false, error});
   }
   v.peers = st.peers_seen;
   v.running = st.running;

@@ -64,9 +64,12 @@ std::vector<console_row> hosts(const node_view& v) {
     console_row r;
     r.add("node", v.node);
     r.add("host", h.host.empty() ? "(local)" : h.host);
-    r.add("state", h.executions + h.file_sessions > 0 ? "busy" : "idle");
+    r.add("state", !h.open                              ? "closed"
+                   : h.executions + h.file_sessions > 0 ? "busy"
+                                                        : "idle");
     r.add("executions", std::to_string(h.executions));
     r.add("file_sessions", std::to_string(h.file_sessions));
+    r.add("last_error", h.last_error.empty() ? "-" : h.last_error);
     rows.push_back(std::move(r));
   }
   return rows;

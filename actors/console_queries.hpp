@@ -33,6 +33,8 @@ struct host_view {
   std::string host;
   std::size_t executions = 0;  // running over it now
   std::size_t file_sessions = 0;
+  bool open = false;       // a session to it exists now
+  std::string last_error;  // the last failed outcome of a command there
 };
 
 // The node as a console sees it at one moment.

@@ -85,7 +85,7 @@ until_out() {
 
 pa=$(free_port)
 pb=$(free_port)
-node A "$pa" --serves fixture --peer "127.0.0.1:$pb"
+node A "$pa" --serves fixture --serves 'nosuch-*' --peer "127.0.0.1:$pb"
 node B "$pb" --serves 'b-only-*' --peer "127.0.0.1:$pa"
 wait_file_has "$tmp/B/remexd.log" "peer A joined" 10 || fail "B never learnt A"
 wait_file_has "$tmp/A/remexd.log" "peer B joined" 10 || fail "A never learnt B"
@@ -114,8 +114,16 @@ expect_eq "ps --json: one object per line" 1 "$(echo "$out" | grep -c '^{.*}$')"
 echo "# hosts and stats"
 out=$(con "$pa" -c hosts)
 expect_contains "hosts: A's connection to the fixture, busy with one execution" \
-  "A fixture busy 1 0" "$(echo "$out" | tr -s ' ')"
+  "A fixture busy 1 0 -" "$(echo "$out" | tr -s ' ')"
 
+"$remex" --broker "127.0.0.1:$pa" --token-file "$token" run -H nosuch-host.invalid \
+  -F "$FIXTURE_SSH_CONFIG" -- true 2>/dev/null
+out=$(con "$pa" -c hosts)
+expect_contains "hosts: a host whose connection failed, with its last error" \
+  "failed(connect" "$(echo "$out" | grep 'nosuch-host.invalid')"
+out=$(con "$pa" -c hosts --json)
+expect_contains "hosts --json: the last error" \
+  '"host":"nosuch-host.invalid",' "$(echo "$out" | grep '"last_error":"failed(connect')"
 echo "# kill"
 out=$(con "$pb" -c "kill A:1" 2>&1)
 rc=$?
@@ -132,8 +140,8 @@ expect_eq "ps: nothing runs any more" "(none)" "$(con "$pa" -c ps)"
 "$remex" --broker "127.0.0.1:$pa" --token-file "$token" run "${fx[@]}" -- true
 "$remex" --broker "127.0.0.1:$pa" --token-file "$token" run "${fx[@]}" -- false
 out=$(con "$pb" -c stats --json)
-expect_contains "stats through B: A counts three started, three ended by exit or signal" \
-  '{"node":"A","started":3,"finished":3,"failed":0,"running":0' "$out"
+expect_contains "stats through B: A counts four started, three ended by exit or signal, one failed" \
+  '{"node":"A","started":4,"finished":3,"failed":1,"running":0' "$out"
 expect_contains "stats through B: B's own row" '{"node":"B","started":0' "$out"
 
 echo "# watch"
@@ -143,8 +151,8 @@ sleep 1
 "$remex" --broker "127.0.0.1:$pa" --token-file "$token" run "${fx[@]}" -- sh -c 'sleep 0.5; exit 3'
 await "$watcher" 10
 expect_eq "watch ends after its seconds" 0 "$?"
-expect_contains "watch: started" "started A:4 on fixture: sh -c sleep 0.5; exit 3" "$(cat "$tmp/watch.out")"
-expect_contains "watch: ended with its outcome" "ended A:4: exited(3)" "$(cat "$tmp/watch.out")"
+expect_contains "watch: started" "started A:5 on fixture: sh -c sleep 0.5; exit 3" "$(cat "$tmp/watch.out")"
+expect_contains "watch: ended with its outcome" "ended A:5: exited(3)" "$(cat "$tmp/watch.out")"
 
 echo "# bad input"
 out=$(con "$pa" -c "frobnicate" 2>&1)
@@ -189,7 +197,7 @@ if command -v tmux >/dev/null; then
   tmux -S "$tmux_sock" send-keys C-u "watch" Enter
   wait_screen "watching (q or Ctrl-C ends)" || fail "watch did not start: $(screen)"
   "$remex" --broker "127.0.0.1:$pa" --token-file "$token" run "${fx[@]}" -- true
-  wait_screen "ended A:5: exited(0)" && pass "watch shows a command end" || fail "watch: $(screen)"
+  wait_screen "ended A:6: exited(0)" && pass "watch shows a command end" || fail "watch: $(screen)"
   tmux -S "$tmux_sock" send-keys q
   sleep 0.5
   expect_eq "q ends watch: the prompt is back" "remex>" \
