@@ -195,10 +195,13 @@ console_actor::behavior_type gatherer(gather_ptr self, broker_actor local,
                             [answer, parts](rows_t& rows) mutable {
                               for (auto& r : rows)
                                 for (auto& part : parts)
-                                  for (auto& s : part)
-                                    if (*field(s, "node") == *field(r, "node"))
-                                      if (auto* n = field(s, "running"))
-                                        r.values.back() = *n;
+                                  for (auto& s : part) {
+                                    auto* a = field(s, "node");
+                                    auto* b = field(r, "node");
+                                    auto* n = field(s, "running");
+                                    if (a && b && n && *a == *b)
+                                      r.values.back() = *n;
+                                  }
                               answer(std::move(rows));
                             },
                             [answer](caf::error&) mutable { answer({}); });

@@ -202,6 +202,16 @@ if command -v tmux >/dev/null; then
   sleep 0.5
   expect_eq "q ends watch: the prompt is back" "remex>" \
     "$(screen | grep -v '^$' | tail -1 | sed 's/ *$//')"
+  tmux -S "$tmux_sock" send-keys "half a line" C-c
+  sleep 0.3
+  expect_eq "Ctrl-C at the prompt drops the line" "remex>" \
+    "$(screen | grep -v '^$' | tail -1 | sed 's/ *$//')"
+  tmux -S "$tmux_sock" send-keys "watch" Enter
+  sleep 0.5
+  tmux -S "$tmux_sock" send-keys C-c
+  sleep 0.5
+  expect_eq "Ctrl-C ends watch: the prompt is back" "remex>" \
+    "$(screen | grep -v '^$' | tail -1 | sed 's/ *$//')"
   tmux -S "$tmux_sock" send-keys "quit" Enter
   wait_screen "console-ended" && pass "quit ends the console" || fail "quit: $(screen)"
 else

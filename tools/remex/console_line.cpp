@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <iostream>
 
@@ -37,6 +38,17 @@ bool line_reader::read(std::string& line) {
   if (!::isatty(STDIN_FILENO))
     return static_cast<bool>(std::getline(std::cin, line));
   raw_terminal raw;
+  // Ctrl-C must interrupt the read to drop the line: whatever handles
+  // SIGINT, not restarted while the prompt waits.
+  struct sigaction restartable {};
+  ::sigaction(SIGINT, nullptr, &restartable);
+  auto interrupting = restartable;
+  interrupting.sa_flags &= ~SA_RESTART;
+  ::sigaction(SIGINT, &interrupting, nullptr);
+  struct restore {
+    struct sigaction& saved;
+    ~restore() { ::sigaction(SIGINT, &saved, nullptr); }
+  } restore_sigint{restartable};
   std::size_t cursor = 0;
   std::size_t at = history_.size();  // history_.size(): the new line
   std::string fresh;                 // what was typed before going Up
