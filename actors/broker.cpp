@@ -38,6 +38,12 @@ struct execution {
   std::string requester;  // for the log
   std::chrono::steady_clock::time_point started;
   bool shut_down = false;  // killed because the broker stops
+  std::shared_ptr<byte_counts> bytes = std::make_shared<byte_counts>();
+  // The counts as they are now, into the registry row.
+  void take_counts() {
+    info.bytes_in = bytes->in.load(std::memory_order_relaxed);
+    info.bytes_out = bytes->out.load(std::memory_order_relaxed);
+  }
 };
 
 // One warm connection to a host, and whether anybody uses it.
@@ -213,6 +219,8 @@ void complete(self_ptr self, std::uint64_t id, outcome o) {
   ex.info.state = execution_info::finished;
   ex.info.result = o.to_string();
   ex.info.ended_ms = now_ms();
+  ex.take_counts();
+  st.counters.bytes += ex.info.bytes_in + ex.info.bytes_out;
   if (o.kind == outcome::exited || o.kind == outcome::signaled)
     ++st.counters.finished;
   else
@@ -303,9 +311,10 @@ caf::typed_response_promise<outcome> start(self_ptr self, exec_request& req,
   ex.session_key = session_key(req);
   auto session = session_for(self, ex.session_key, req);
   ++st.running;
-  ex.supervisor = spawn_supervisor(self, id, std::move(req), std::move(ends),
-                                   caf::actor_cast<caf::actor>(sender), session,
-                                   report_actor{self}, st.settings.supervision);
+  ex.supervisor =
+      spawn_supervisor(self, id, std::move(req), std::move(ends),
+                       caf::actor_cast<caf::actor>(sender), session,
+                       report_actor{self}, st.settings.supervision, ex.bytes);
   return rp;
 }
 
@@ -428,7 +437,14 @@ node_view console_view(self_ptr self) {
   v.node = node_label(self);
   v.started_ms = st.started_ms;
   v.now_ms = now_ms();
-  for (auto& [id, ex] : st.executions) v.executions.push_back(ex.info);
+  for (auto& [id, ex] : st.executions) {
+    if (ex.info.state == execution_info::running) ex.take_counts();
+    v.executions.push_back(ex.info);
+  }
+  // Bytes of running executions count as moved already.
+  for (auto& e : v.executions)
+    if (e.state == execution_info::running)
+      v.counters.bytes += e.bytes_in + e.bytes_out;
   v.counters = st.counters;
   for (auto& [key, entry] : st.sessions) {
     host_view h;

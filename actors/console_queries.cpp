@@ -38,6 +38,8 @@ std::vector<console_row> ps(const node_view& v, bool all) {
     r.add("requester", e.requester);
     r.add("state", running ? "running" : "finished");
     r.add("age_s", seconds_since(e.started_ms, v.now_ms));
+    r.add("in", std::to_string(e.bytes_in));
+    r.add("out", std::to_string(e.bytes_out));
     r.add("argv", joined(e.argv));
     if (all) r.add("outcome", running ? "-" : e.result);
     rows.push_back(std::move(r));
@@ -53,6 +55,7 @@ std::vector<console_row> stats(const node_view& v) {
   r.add("failed", std::to_string(v.counters.failed));
   r.add("running", std::to_string(v.running));
   r.add("forwarded", std::to_string(v.counters.forwarded));
+  r.add("bytes", std::to_string(v.counters.bytes));
   r.add("connections", std::to_string(v.hosts.size()));
   r.add("queued", std::to_string(v.queued));
   return {r};

@@ -19,6 +19,7 @@ struct node_counters {
   std::uint64_t finished = 0;  // ended with an exit code or signal
   std::uint64_t failed = 0;    // failed, timed out or cancelled
   std::uint64_t forwarded = 0;
+  std::uint64_t bytes = 0;  // in and out, of executions run here
 };
 
 // A peer this node has seen, up or since lost.

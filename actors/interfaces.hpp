@@ -82,12 +82,15 @@ struct execution_info {
   std::string node;       // the node that runs it
   std::string requester;  // "local", or the node it came from
   std::int64_t ended_ms = 0;
+  std::uint64_t bytes_in = 0;   // requester → remote
+  std::uint64_t bytes_out = 0;  // remote → requester
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, execution_info& x) {
   return f(caf::meta::type_name("remex.execution_info"), x.id, x.host, x.argv,
-           x.state, x.started_ms, x.result, x.node, x.requester, x.ended_ms);
+           x.state, x.started_ms, x.result, x.node, x.requester, x.ended_ms,
+           x.bytes_in, x.bytes_out);
 }
 
 // One row of a console answer (actors/console_queries.hpp): named fields in

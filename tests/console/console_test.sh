@@ -218,6 +218,22 @@ else
   skip "tmux is not installed: the interactive console is not checked"
 fi
 
+echo "# bytes moved"
+printf 'abc' | "$remex" --broker "127.0.0.1:$pa" --token-file "$token" run "${fx[@]}" -- \
+  sh -c 'cat; head -c 100000 /dev/zero' >/dev/null
+out=$(con "$pa" -c "ps -a" --json)
+expect_contains "ps -a --json: bytes in and out of a finished command" \
+  '"in":3,"out":100003,"argv":"sh -c cat; head -c 100000 /dev/zero","outcome":"exited(0)"' "$out"
+"$remex" --broker "127.0.0.1:$pa" --token-file "$token" run "${fx[@]}" -- \
+  sh -c 'head -c 5000 /dev/zero; exec sleep 300' >/dev/null &
+counted=$!
+until_out 10 '"out":5000' "$pa" -c ps --json || true
+expect_contains "ps --json: bytes out of a running command, live" '"out":5000,"argv":"sh -c head' "$out"
+con "$pa" -c "kill $(echo "$out" | grep -o '"id":"A:[0-9]*"' | cut -d'"' -f4)" >/dev/null
+await "$counted" 10
+out=$(con "$pa" -c stats --json)
+expect_contains "stats: bytes moved on A" '"bytes":105006' "$out"
+
 echo "# a node that does not answer"
 kill -STOP "$PID_A"
 t0=$(date +%s%3N)
