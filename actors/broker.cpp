@@ -466,7 +466,7 @@ node_view console_view(self_ptr self) {
   }
   v.peers = st.peers_seen;
   v.running = st.running;
-  v.queued = st.forwarders.size();
+  v.forwarding = st.forwarders.size();
   return v;
 }
 

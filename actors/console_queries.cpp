@@ -57,7 +57,7 @@ std::vector<console_row> stats(const node_view& v) {
   r.add("forwarded", std::to_string(v.counters.forwarded));
   r.add("bytes", std::to_string(v.counters.bytes));
   r.add("connections", std::to_string(v.hosts.size()));
-  r.add("queued", std::to_string(v.queued));
+  r.add("forwarding", std::to_string(v.forwarding));
   return {r};
 }
 

@@ -48,7 +48,7 @@ struct node_view {
   std::vector<host_view> hosts;
   std::vector<peer_seen> peers;
   std::size_t running = 0;
-  std::size_t queued = 0;  // requests in flight to peers
+  std::size_t forwarding = 0;  // requests passed to peers, not yet answered
 };
 
 // ps, ps -a, hosts, peers, stats for this node alone; anything else: the

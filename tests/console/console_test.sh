@@ -234,6 +234,14 @@ await "$counted" 10
 out=$(con "$pa" -c stats --json)
 expect_contains "stats: bytes moved on A" '"bytes":105006' "$out"
 
+echo "# a request that B passes to A"
+"$remex" --broker "127.0.0.1:$pb" --token-file "$token" run "${fx[@]}" -- echo hopped >/dev/null
+out=$(con "$pb" -c "stats; ps -a" --json)
+expect_contains "stats: B forwarded one, none in flight" \
+  '{"node":"B","started":0,"finished":0,"failed":0,"running":0,"forwarded":1,"bytes":0,"connections":0,"forwarding":0}' "$out"
+expect_contains "ps -a through B: A ran it for node B" '"requester":"node B","state":"finished"' \
+  "$(echo "$out" | grep '"argv":"echo hopped"')"
+
 echo "# a node that does not answer"
 kill -STOP "$PID_A"
 t0=$(date +%s%3N)
