@@ -35,6 +35,7 @@ using groups_atom = caf::atom_constant<caf::atom("groups")>;
 using ping_atom = caf::atom_constant<caf::atom("ping")>;
 using peer_atom = caf::atom_constant<caf::atom("peer")>;
 using routes_atom = caf::atom_constant<caf::atom("routes")>;
+using console_atom = caf::atom_constant<caf::atom("console")>;
 using dial_atom = caf::atom_constant<caf::atom("dial")>;
 
 }  // namespace remex::actors

@@ -10,8 +10,10 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <deque>
 #include <map>
 
+#include "actors/console_queries.hpp"
 #include "actors/file_service.hpp"
 #include "actors/log.hpp"
 #include "actors/peer_forwarder.hpp"
@@ -36,6 +38,12 @@ struct execution {
   std::string requester;  // for the log
   std::chrono::steady_clock::time_point started;
   bool shut_down = false;  // killed because the broker stops
+  std::shared_ptr<byte_counts> bytes = std::make_shared<byte_counts>();
+  // The counts as they are now, into the registry row.
+  void take_counts() {
+    info.bytes_in = bytes->in.load(std::memory_order_relaxed);
+    info.bytes_out = bytes->out.load(std::memory_order_relaxed);
+  }
 };
 
 // One warm connection to a host, and whether anybody uses it.
@@ -63,6 +71,12 @@ struct broker_state {
   // File sessions held on peers for this node's clients: ended with the
   // node (the broker's exit), or when their client goes.
   std::map<caf::actor_addr, files_forwarder_actor> files_forwarders;
+  // For consoles: what ran, and which peers came and went.
+  node_counters counters;
+  std::vector<peer_seen> peers_seen;
+  std::int64_t started_ms = 0;
+  std::deque<std::uint64_t> finished;              // ids, oldest first
+  std::map<std::string, std::string> last_errors;  // host → failed outcome
   static inline const char* name = "broker";
 };
 
@@ -135,6 +149,15 @@ std::string requester_label(self_ptr self, const caf::strong_actor_ptr& s) {
   return to_string(s->node());
 }
 
+// Who asked, for a console: "local", or a client as the start of its node
+// id and its process id ("client BFFADF3A#2322").
+std::string requester_short(self_ptr self, const caf::strong_actor_ptr& s) {
+  auto full = requester_label(self, s);
+  auto hash = full.find('#');
+  if (hash == std::string::npos || hash < 8) return full;
+  return "client " + full.substr(0, 8) + full.substr(hash);
+}
+
 session_actor session_for(self_ptr self, const std::string& key,
                           const exec_request& req) {
   auto& entry = self->state.sessions[key];
@@ -165,6 +188,14 @@ void release_session(self_ptr self, const std::string& key) {
                      key, i->second.last_use);
 }
 
+// Finished executions a console still shows (ps -a).
+constexpr std::size_t finished_kept = 100;
+
+std::string node_label(self_ptr self) {
+  auto& name = self->state.settings.node_name;
+  return name.empty() ? "local" : name;
+}
+
 // Shutting down and nothing runs any more, here or passed on: done.
 void maybe_closed(self_ptr self) {
   auto& st = self->state;
@@ -187,6 +218,15 @@ void complete(self_ptr self, std::uint64_t id, outcome o) {
                              "broker shutting down");
   ex.info.state = execution_info::finished;
   ex.info.result = o.to_string();
+  ex.info.ended_ms = now_ms();
+  ex.take_counts();
+  st.counters.bytes += ex.info.bytes_in + ex.info.bytes_out;
+  if (o.kind == outcome::exited || o.kind == outcome::signaled)
+    ++st.counters.finished;
+  else
+    ++st.counters.failed;
+  if (o.kind == outcome::failed && ex.supervisor)
+    st.last_errors[ex.info.host] = ex.info.result;
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                 std::chrono::steady_clock::now() - ex.started)
                 .count();
@@ -198,10 +238,10 @@ void complete(self_ptr self, std::uint64_t id, outcome o) {
     release_session(self, ex.session_key);
   }
   // Keep a bounded history for consoles; drop the oldest finished ones.
-  while (st.executions.size() > 1000) {
-    auto oldest = st.executions.begin();
-    if (oldest->second.info.state == execution_info::running) break;
-    st.executions.erase(oldest);
+  st.finished.push_back(id);
+  while (st.finished.size() > finished_kept) {
+    st.executions.erase(st.finished.front());
+    st.finished.pop_front();
   }
   maybe_closed(self);
 }
@@ -242,6 +282,10 @@ caf::typed_response_promise<outcome> start(self_ptr self, exec_request& req,
   ex.info.started_ms = now_ms();
   ex.promise = rp;
   ex.requester = via.empty() ? requester_label(self, sender) : "node " + via;
+  ex.info.node = node_label(self);
+  ex.info.requester =
+      via.empty() ? requester_short(self, sender) : "node " + via;
+  ++st.counters.started;
   ex.started = std::chrono::steady_clock::now();
   log_actors()->info("exec {} start: {} on {} (requester {})", id,
                      req.argv.empty() ? "" : req.argv[0], ex.info.host,
@@ -267,9 +311,10 @@ caf::typed_response_promise<outcome> start(self_ptr self, exec_request& req,
   ex.session_key = session_key(req);
   auto session = session_for(self, ex.session_key, req);
   ++st.running;
-  ex.supervisor = spawn_supervisor(self, id, std::move(req), std::move(ends),
-                                   caf::actor_cast<caf::actor>(sender), session,
-                                   report_actor{self}, st.settings.supervision);
+  ex.supervisor =
+      spawn_supervisor(self, id, std::move(req), std::move(ends),
+                       caf::actor_cast<caf::actor>(sender), session,
+                       report_actor{self}, st.settings.supervision, ex.bytes);
   return rp;
 }
 
@@ -332,6 +377,7 @@ caf::result<outcome> route(self_ptr self, exec_request& req, endpoints& ends) {
   }
   log_actors()->info("exec on {} forwarded to node {} (requester {})",
                      req.host_label(), r->name, requester);
+  ++st.counters.forwarded;
   auto fwd = spawn_forwarder(self, r->broker, r->name, {st.settings.node_name});
   self->monitor(fwd);
   st.forwarders.emplace(fwd.address(), fwd);
@@ -380,11 +426,99 @@ void kill_remaining(self_ptr self) {
     }
 }
 
+// A peer that is in routes is up; one that was and is not, down since then.
+void note_peers(self_ptr self, const peer_routes& routes) {
+  auto& seen = self->state.peers_seen;
+  auto now = now_ms();
+  for (auto& p : seen) {
+    bool up = false;
+    for (auto& r : routes) up = up || r.name == p.name;
+    if (up != p.up) {
+      p.up = up;
+      p.since_ms = now;
+    }
+  }
+  for (auto& r : routes) {
+    bool known = false;
+    for (auto& p : seen) known = known || p.name == r.name;
+    if (!known) seen.push_back({r.name, true, now});
+  }
+}
+
+node_view console_view(self_ptr self) {
+  auto& st = self->state;
+  node_view v;
+  v.node = node_label(self);
+  v.started_ms = st.started_ms;
+  v.now_ms = now_ms();
+  for (auto& [id, ex] : st.executions) {
+    if (ex.info.state == execution_info::running) ex.take_counts();
+    v.executions.push_back(ex.info);
+  }
+  // Bytes of running executions count as moved already.
+  for (auto& e : v.executions)
+    if (e.state == execution_info::running)
+      v.counters.bytes += e.bytes_in + e.bytes_out;
+  v.counters = st.counters;
+  for (auto& [key, entry] : st.sessions) {
+    host_view h;
+    h.host = key.substr(0, key.find('\x1f'));
+    h.executions = entry.running;
+    for (auto& [addr, k] : st.file_services)
+      if (k == key) ++h.file_sessions;
+    h.executions -= std::min(h.executions, h.file_sessions);
+    h.open = true;
+    if (auto e = st.last_errors.find(h.host); e != st.last_errors.end())
+      h.last_error = e->second;
+    v.hosts.push_back(std::move(h));
+  }
+  // Hosts whose connection has gone since their last failure.
+  for (auto& [host, error] : st.last_errors) {
+    bool listed = false;
+    for (auto& h : v.hosts) listed = listed || h.host == host;
+    if (!listed) v.hosts.push_back({host, 0, 0, false, error});
+  }
+  v.peers = st.peers_seen;
+  v.running = st.running;
+  v.forwarding = st.forwarders.size();
+  return v;
+}
+
+// kill ID [SIGNAL] on this node: the supervisor signals the remote process
+// group; the requester then sees the command end by that signal.
+caf::result<std::vector<console_row>> console_kill(
+    self_ptr self, const std::vector<std::string>& words) {
+  std::uint64_t id = 0;
+  std::int32_t signo = 0;
+  std::string error;
+  if (!parse_kill(words, id, signo, error))
+    return caf::make_error(caf::sec::runtime_error, std::move(error));
+  auto label = node_label(self) + ":" + std::to_string(id);
+  auto i = self->state.executions.find(id);
+  if (i == self->state.executions.end())
+    return caf::make_error(caf::sec::runtime_error,
+                           "kill " + label + ": no such execution");
+  auto& ex = i->second;
+  if (ex.info.state != execution_info::running || !ex.supervisor)
+    return caf::make_error(
+        caf::sec::runtime_error,
+        "kill " + label + ": not running (" + ex.info.result + ")");
+  log_actors()->info("exec {} signal {} from a console (requester {})", id,
+                     signo, requester_label(self, self->current_sender()));
+  self->send(ex.supervisor, signal_atom::value, signo);
+  console_row r;
+  r.add("id", label);
+  r.add("signal", std::to_string(signo));
+  r.add("result", "sent");
+  return std::vector<console_row>{r};
+}
+
 broker_impl_actor::behavior_type broker(self_ptr self,
                                         config::broker_settings settings,
                                         provider_factory make_provider) {
   self->state.settings = std::move(settings);
   self->state.make_provider = std::move(make_provider);
+  self->state.started_ms = now_ms();
   // An exit message bypasses the typed interface: from another node it is
   // a client trying to stop the node's broker, which only the node may do.
   self->set_exit_handler([self](caf::exit_msg& em) {
@@ -456,7 +590,24 @@ broker_impl_actor::behavior_type broker(self_ptr self,
         self->state.directory = std::move(dir);
       },
       [self](routes_atom, peer_routes& routes) {
+        note_peers(self, routes);
         self->state.routes = std::move(routes);
+      },
+      [self](console_atom, std::vector<std::string>& words,
+             bool cluster) -> caf::result<std::vector<console_row>> {
+        if (cluster) {
+          auto g = spawn_console_gatherer(self->system(),
+                                          caf::actor_cast<broker_actor>(self),
+                                          node_label(self), self->state.routes);
+          return self->delegate(g, console_atom::value, std::move(words), true);
+        }
+        if (!words.empty() && words[0] == "kill")
+          return console_kill(self, words);
+        std::string error;
+        auto rows = answer_locally(console_view(self), words, error);
+        if (!error.empty())
+          return caf::make_error(caf::sec::runtime_error, std::move(error));
+        return rows;
       },
       [self](list_atom) {
         std::vector<execution_info> rows;

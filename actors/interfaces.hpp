@@ -78,13 +78,36 @@ struct execution_info {
   std::vector<std::string> argv;
   state_t state = running;
   std::int64_t started_ms = 0;
-  std::string result;  // outcome::to_string() once finished
+  std::string result;     // outcome::to_string() once finished
+  std::string node;       // the node that runs it
+  std::string requester;  // "local", or the node it came from
+  std::int64_t ended_ms = 0;
+  std::uint64_t bytes_in = 0;   // requester → remote
+  std::uint64_t bytes_out = 0;  // remote → requester
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, execution_info& x) {
   return f(caf::meta::type_name("remex.execution_info"), x.id, x.host, x.argv,
-           x.state, x.started_ms, x.result);
+           x.state, x.started_ms, x.result, x.node, x.requester, x.ended_ms,
+           x.bytes_in, x.bytes_out);
+}
+
+// One row of a console answer (actors/console_queries.hpp): named fields in
+// the order a table shows them; a row with an "error" field says why a node
+// gave no answer.
+struct console_row {
+  std::vector<std::string> keys;
+  std::vector<std::string> values;
+  void add(std::string key, std::string value) {
+    keys.push_back(std::move(key));
+    values.push_back(std::move(value));
+  }
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, console_row& x) {
+  return f(caf::meta::type_name("remex.console_row"), x.keys, x.values);
 }
 
 // One agent file session on a host (remex fs, cp, paths), held by the node
@@ -115,6 +138,9 @@ using files_actor = caf::typed_actor<
 //  - peer(name, serves, its broker): a node joins (on connect, and again
 //    when its configuration is reloaded); the reply is this node's name and
 //    serves. Neither lets a peer reach somebody else's execution.
+// Consoles (and peers answering a console) send console(words, cluster):
+// ps, ps -a, hosts, peers, stats, kill ID [SIGNAL]; with cluster set the
+// node asks its live peers too and merges their rows.
 using broker_actor = caf::typed_actor<
     caf::replies_to<exec_atom, exec_request, endpoints>::with<outcome>,
     caf::replies_to<exec_atom, exec_request, endpoints,
@@ -122,6 +148,8 @@ using broker_actor = caf::typed_actor<
     caf::replies_to<peer_atom, std::string, std::vector<std::string>,
                     caf::actor>::with<std::string, std::vector<std::string>>,
     caf::replies_to<list_atom>::with<std::vector<execution_info>>,
+    caf::replies_to<console_atom, std::vector<std::string>,
+                    bool>::with<std::vector<console_row>>,
     caf::replies_to<files_atom, exec_request>::with<files_actor>,
     caf::replies_to<files_atom, exec_request,
                     std::vector<std::string>>::with<files_actor>,

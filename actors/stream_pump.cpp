@@ -19,6 +19,7 @@ struct output_state {
   std::uint64_t in_flight = 0;
   bool closing = false;  // remote EOF seen, or the channel ended
   bool eof_sent = false;
+  std::shared_ptr<byte_counts> counts;
   static inline const char* name = "stream_pump.out";
 };
 
@@ -68,8 +69,10 @@ void sink_failed(output_pump_actor::stateful_pointer<output_state> self,
 
 output_pump_actor::behavior_type output_pump(
     output_pump_actor::stateful_pointer<output_state> self, std::uint32_t s,
-    sink_actor sink, supervisor_impl_actor supervisor) {
+    sink_actor sink, supervisor_impl_actor supervisor,
+    std::shared_ptr<byte_counts> counts) {
   auto& st = self->state;
+  st.counts = std::move(counts);
   st.stream = s;
   st.sink = std::move(sink);
   st.supervisor = std::move(supervisor);
@@ -90,6 +93,8 @@ output_pump_actor::behavior_type output_pump(
       [self](opened_atom, channel_ptr& ch) { self->state.ch = std::move(ch); },
       [self](chunk_atom, std::string& bytes) {
         auto n = bytes.size();
+        if (self->state.counts)
+          self->state.counts->out.fetch_add(n, std::memory_order_relaxed);
         if (!self->state.sink) {
           // Nobody asked for this stream: discard, but keep the remote going.
           self->state.ch->consumed(self->state.stream, n);
@@ -125,17 +130,22 @@ struct input_state {
   std::uint32_t stream = 0;
   channel_ptr ch;  // from opened, before the source is attached
   source_actor source;
+  std::shared_ptr<byte_counts> counts;
   static inline const char* name = "stream_pump.in";
 };
 
 input_pump_actor::behavior_type input_pump(
     input_pump_actor::stateful_pointer<input_state> self, std::uint32_t s,
-    source_actor source) {
+    source_actor source, std::shared_ptr<byte_counts> counts) {
   self->state.stream = s;
   self->state.source = std::move(source);
+  self->state.counts = std::move(counts);
   return {
       [self](opened_atom, channel_ptr& ch) { self->state.ch = std::move(ch); },
       [self](chunk_atom, std::string& bytes) {
+        if (self->state.counts)
+          self->state.counts->in.fetch_add(bytes.size(),
+                                           std::memory_order_relaxed);
         self->state.ch->write(self->state.stream, std::move(bytes));
       },
       [self](eof_atom) { self->state.ch->close_stream(self->state.stream); },
@@ -150,14 +160,18 @@ input_pump_actor::behavior_type input_pump(
 
 output_pump_actor spawn_output_pump(caf::local_actor* parent, std::uint32_t s,
                                     sink_actor sink,
-                                    supervisor_impl_actor supervisor) {
+                                    supervisor_impl_actor supervisor,
+                                    std::shared_ptr<byte_counts> counts) {
   return parent->spawn<caf::monitored>(output_pump, s, std::move(sink),
-                                       std::move(supervisor));
+                                       std::move(supervisor),
+                                       std::move(counts));
 }
 
 input_pump_actor spawn_input_pump(caf::local_actor* parent, std::uint32_t s,
-                                  source_actor source) {
-  return parent->spawn<caf::monitored>(input_pump, s, std::move(source));
+                                  source_actor source,
+                                  std::shared_ptr<byte_counts> counts) {
+  return parent->spawn<caf::monitored>(input_pump, s, std::move(source),
+                                       std::move(counts));
 }
 
 }  // namespace remex::actors

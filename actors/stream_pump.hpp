@@ -14,8 +14,10 @@
 #include <caf/actor.hpp>
 #include <caf/typed_actor.hpp>
 #include <cstdint>
+#include <memory>
 #include <string>
 
+#include "actors/byte_counts.hpp"
 #include "actors/channel_types.hpp"
 #include "actors/supervisor.hpp"
 
@@ -36,10 +38,12 @@ using input_pump_actor =
 // and has been told EOF, then quits.
 output_pump_actor spawn_output_pump(caf::local_actor* parent, std::uint32_t s,
                                     sink_actor sink,
-                                    supervisor_impl_actor supervisor);
+                                    supervisor_impl_actor supervisor,
+                                    std::shared_ptr<byte_counts> counts = {});
 
 // Credit for what reached the remote side goes to source (if any).
 input_pump_actor spawn_input_pump(caf::local_actor* parent, std::uint32_t s,
-                                  source_actor source);
+                                  source_actor source,
+                                  std::shared_ptr<byte_counts> counts = {});
 
 }  // namespace remex::actors

@@ -37,6 +37,7 @@ struct supervisor_state {
   // the agent): no channel, so no remote process of this execution exists.
   bool opening = false;
   bool finished = false;
+  std::shared_ptr<byte_counts> counts;  // for consoles; may be null
   static inline const char* name = "supervisor";
 };
 
@@ -156,14 +157,14 @@ void start(self_ptr self, session_actor session) {
     sink_actor sink;
     if (auto i = st.ends.sinks.find(s); i != st.ends.sinks.end())
       sink = i->second;
-    st.outputs.emplace(s, spawn_output_pump(self, s, sink, me));
+    st.outputs.emplace(s, spawn_output_pump(self, s, sink, me, st.counts));
     st.open_outputs.insert(s);
   }
   for (auto s : in_streams) {
     source_actor source;
     if (auto i = st.ends.sources.find(s); i != st.ends.sources.end())
       source = i->second;
-    st.inputs.emplace(s, spawn_input_pump(self, s, source));
+    st.inputs.emplace(s, spawn_input_pump(self, s, source, st.counts));
   }
   st.forwarder = spawn_signal_forwarder(self);
   auto relay =
@@ -200,8 +201,9 @@ void start(self_ptr self, session_actor session) {
 supervisor_impl_actor::behavior_type supervisor(
     self_ptr self, std::uint64_t id, exec_request req, endpoints ends,
     caf::actor requester, session_actor session, report_actor report_to,
-    config::supervisor_settings settings) {
+    config::supervisor_settings settings, std::shared_ptr<byte_counts> counts) {
   auto& st = self->state;
+  st.counts = std::move(counts);
   st.id = id;
   st.req = std::move(req);
   st.ends = std::move(ends);
@@ -286,10 +288,11 @@ supervisor_impl_actor spawn_supervisor(caf::local_actor* parent,
                                        endpoints ends, caf::actor requester,
                                        session_actor session,
                                        report_actor report_to,
-                                       config::supervisor_settings settings) {
+                                       config::supervisor_settings settings,
+                                       std::shared_ptr<byte_counts> counts) {
   return parent->spawn<caf::monitored>(
       supervisor, id, std::move(req), std::move(ends), std::move(requester),
-      std::move(session), std::move(report_to), settings);
+      std::move(session), std::move(report_to), settings, std::move(counts));
 }
 
 }  // namespace remex::actors

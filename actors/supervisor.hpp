@@ -18,7 +18,9 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 
+#include "actors/byte_counts.hpp"
 #include "actors/channel_types.hpp"
 #include "actors/interfaces.hpp"
 #include "actors/session.hpp"
@@ -47,6 +49,7 @@ using report_actor =
 supervisor_impl_actor spawn_supervisor(
     caf::local_actor* parent, std::uint64_t id, exec_request req,
     endpoints ends, caf::actor requester, session_actor session,
-    report_actor report_to, config::supervisor_settings settings = {});
+    report_actor report_to, config::supervisor_settings settings = {},
+    std::shared_ptr<byte_counts> counts = {});
 
 }  // namespace remex::actors

@@ -14,6 +14,9 @@ void add_message_types(caf::actor_system_config& cfg) {
       .add_message_type<execution_info>("remex.execution_info")
       .add_message_type<std::vector<execution_info>>(
           "std::vector<remex.execution_info>")
+      .add_message_type<console_row>("remex.console_row")
+      .add_message_type<std::vector<console_row>>(
+          "std::vector<remex.console_row>")
       // Handles that travel alone in a message (attach, and replies).
       .add_message_type<sink_actor>("remex.sink_actor")
       .add_message_type<input_actor>("remex.input_actor")

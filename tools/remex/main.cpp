@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "tools/remex/console_command.hpp"
 #include "tools/remex/fanout_command.hpp"
 #include "tools/remex/files_commands.hpp"
 #include "tools/remex/replay_command.hpp"
@@ -26,6 +27,7 @@ const char* usage =
     "chmod,\n"
     "          cat, put\n"
     "  cp      copy files and trees between hosts and this machine, like scp\n"
+    "  console the admin console of a remexd cluster: ps, kill, peers, ...\n"
     "--broker HOST[:PORT] and --token-file FILE before COMMAND: run through a\n"
     "remexd (as 'remex run --broker')\n"
     "see 'remex COMMAND --help'\n";
@@ -101,6 +103,7 @@ int main(int argc, char** argv) {
   if (sub == "paths") return remex::cli::paths_command(args);
   if (sub == "fs") return remex::cli::fs_command(args);
   if (sub == "cp") return remex::cli::cp_command(args);
+  if (sub == "console") return remex::cli::console_command(args);
   std::fprintf(stderr, "remex: unknown command '%s'\n%s", sub.c_str(), usage);
   return 255;
 }

@@ -1,0 +1,273 @@
+#!/usr/bin/env bash
+# remex console, checked the way an operator would use it: two remexd nodes
+# (A serves the sshd fixture, B serves nothing of it and peers with A). A
+# long command through A shows in ps (text and JSON, from either node);
+# kill ends it and its client exits 143; ps -a shows the outcome; hosts,
+# stats, peers; watch prints started/ended; bad commands and unknown ids get
+# one line and a non-zero exit; A stopped shows as down. Then the
+# interactive prompt under tmux: prompt, history (Up), watch ended by q.
+#
+#   console_test.sh PATH/TO/remex PATH/TO/remexd
+set -u
+here=$(cd "$(dirname "$0")" && pwd)
+remex=$(realpath "${1:?usage: console_test.sh PATH/TO/remex PATH/TO/remexd}")
+remexd=$(realpath "${2:?usage: console_test.sh PATH/TO/remex PATH/TO/remexd}")
+. "$here/../cli/lib.sh"
+
+tmp=$(mktemp -d)
+chmod 0755 "$tmp"
+start_fixture "$tmp"
+fx=(-H fixture -F "$FIXTURE_SSH_CONFIG")
+daemons=()
+tmux_sock=$tmp/tmux.sock
+# shellcheck disable=SC2064 # the fixture's paths are fixed now
+trap "for p in \${daemons[@]+\"\${daemons[@]}\"}; do kill -KILL \$p 2>/dev/null; done
+      tmux -S '$tmux_sock' kill-server 2>/dev/null
+      '$here/../fixtures/sshd-fixture' stop '$tmp/fixture' >/dev/null 2>&1
+      rm -rf '$tmp'" EXIT
+token=$tmp/token
+
+# node NAME PORT [ARGS...]: remexd NAME on 127.0.0.1:PORT (as the cluster
+# test starts them), its log in $tmp/NAME/remexd.log; sets PID_<NAME>.
+node() {
+  local name=$1 port=$2 dir=$tmp/$1 i
+  shift 2
+  mkdir -p "$dir"
+  : >"$dir/remexd.log"
+  "$remexd" --name "$name" --listen "127.0.0.1:$port" --token-file "$token" \
+    --log-file "$dir/remexd.log" "$@" </dev/null >/dev/null 2>"$dir/remexd.err" &
+  local pid=$!
+  daemons+=("$pid")
+  printf -v "PID_$name" %s "$pid"
+  for ((i = 0; i < 100; i++)); do
+    grep -q "listening on" "$dir/remexd.log" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  echo "FAIL - node $name did not start: $(cat "$dir/remexd.err" "$dir/remexd.log")"
+  exit 1
+}
+
+# await PID SECONDS: its exit status; 124 (after killing it) when late.
+await() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    if ! kill -0 "$1" 2>/dev/null; then
+      wait "$1"
+      return
+    fi
+    sleep 0.1
+  done
+  kill -KILL "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+  return 124
+}
+
+# con PORT ARGS...: remex console through the node on PORT.
+con() {
+  local port=$1
+  shift
+  "$remex" console --broker "127.0.0.1:$port" --token-file "$token" "$@"
+}
+
+# until_out SECONDS NEEDLE PORT ARGS...: repeats the console command until
+# its output holds NEEDLE; the last output in $out.
+until_out() {
+  local secs=$1 needle=$2 i
+  shift 2
+  for ((i = 0; i < secs * 5; i++)); do
+    out=$(con "$@" 2>&1)
+    [[ $out == *"$needle"* ]] && return 0
+    sleep 0.2
+  done
+  return 1
+}
+
+pa=$(free_port)
+pb=$(free_port)
+node A "$pa" --serves fixture --serves 'nosuch-*' --peer "127.0.0.1:$pb"
+node B "$pb" --serves 'b-only-*' --peer "127.0.0.1:$pa"
+wait_file_has "$tmp/B/remexd.log" "peer A joined" 10 || fail "B never learnt A"
+wait_file_has "$tmp/A/remexd.log" "peer B joined" 10 || fail "A never learnt B"
+
+echo "# peers: both up"
+until_out 5 "B" "$pb" -c peers
+expect_eq "peers through B: A and B up" "A up
+B up" "$(echo "$out" | awk 'NR>1 {print $1, $2}' | sort)"
+expect_eq "peers header" "NODE STATE SINCE_S EXECUTIONS" "$(echo "$out" | head -1 | tr -s ' ')"
+
+echo "# ps: a long command through A"
+"$remex" --broker "127.0.0.1:$pa" --token-file "$token" run "${fx[@]}" -- sleep 300 \
+  >"$tmp/long.out" 2>"$tmp/long.err" &
+long=$!
+until_out 10 "sleep 300" "$pa" -c ps || fail "ps never showed the command: $out"
+expect_contains "ps (text) through A: id A:1, running" "A:1" "$out"
+row=$(echo "$out" | grep 'A:1' | tr -s ' ')
+expect_contains "ps row: node, host, requester (this remex), state" "A:1 A fixture client " "$row"
+expect_contains "ps row: the requester's process id" "#$long running" "$row"
+expect_contains "ps row: argv" "sleep 300" "$row"
+out=$(con "$pb" -c ps --json)
+expect_contains "ps --json through B (asks A): the row as JSON" \
+  '{"id":"A:1","node":"A","host":"fixture","requester":"client ' "$out"
+expect_eq "ps --json: one object per line" 1 "$(echo "$out" | grep -c '^{.*}$')"
+
+echo "# hosts and stats"
+out=$(con "$pa" -c hosts)
+expect_contains "hosts: A's connection to the fixture, busy with one execution" \
+  "A fixture busy 1 0 -" "$(echo "$out" | tr -s ' ')"
+
+"$remex" --broker "127.0.0.1:$pa" --token-file "$token" run -H nosuch-host.invalid \
+  -F "$FIXTURE_SSH_CONFIG" -- true 2>/dev/null
+out=$(con "$pa" -c hosts)
+expect_contains "hosts: a host whose connection failed, with its last error" \
+  "failed(connect" "$(echo "$out" | grep 'nosuch-host.invalid')"
+out=$(con "$pa" -c hosts --json)
+expect_contains "hosts --json: the last error" \
+  '"host":"nosuch-host.invalid",' "$(echo "$out" | grep '"last_error":"failed(connect')"
+echo "# kill"
+out=$(con "$pb" -c "kill A:1" 2>&1)
+rc=$?
+expect_eq "kill A:1 through B: sent" "0 yes" "$rc $([[ $out == *sent* ]] && echo yes || echo no)"
+await "$long" 10
+expect_eq "the killed command's client exits 143 (TERM)" 143 "$?"
+out=$(con "$pa" -c "ps -a" 2>&1)
+row=$(echo "$out" | grep 'A:1' | tr -s ' ')
+# The remote shell reports the TERMed sleep as its exit status 143.
+expect_contains "ps -a: finished" " finished " "$row"
+expect_contains "ps -a: its outcome afterwards" "sleep 300 exited(143)" "$row"
+expect_eq "ps: nothing runs any more" "(none)" "$(con "$pa" -c ps)"
+
+"$remex" --broker "127.0.0.1:$pa" --token-file "$token" run "${fx[@]}" -- true
+"$remex" --broker "127.0.0.1:$pa" --token-file "$token" run "${fx[@]}" -- false
+out=$(con "$pb" -c stats --json)
+expect_contains "stats through B: A counts four started, three ended by exit or signal, one failed" \
+  '{"node":"A","started":4,"finished":3,"failed":1,"running":0' "$out"
+expect_contains "stats through B: B's own row" '{"node":"B","started":0' "$out"
+
+echo "# watch"
+con "$pb" -c "watch 4" >"$tmp/watch.out" 2>&1 </dev/null &
+watcher=$!
+sleep 1
+"$remex" --broker "127.0.0.1:$pa" --token-file "$token" run "${fx[@]}" -- sh -c 'sleep 0.5; exit 3'
+await "$watcher" 10
+expect_eq "watch ends after its seconds" 0 "$?"
+expect_contains "watch: started" "started A:5 on fixture: sh -c sleep 0.5; exit 3" "$(cat "$tmp/watch.out")"
+expect_contains "watch: ended with its outcome" "ended A:5: exited(3)" "$(cat "$tmp/watch.out")"
+
+echo "# bad input"
+out=$(con "$pa" -c "frobnicate" 2>&1)
+expect_eq "unknown command: one line, exit 1" "1 remex: unknown command 'frobnicate' (see help)" "$? $out"
+out=$(con "$pa" -c "kill A:999" 2>&1)
+expect_eq "unknown id: one line, exit 1" "1 remex: kill A:999: no such execution" "$? $out"
+out=$(con "$pa" -c "kill Z:1" 2>&1)
+expect_eq "unknown node: one line, exit 1" "1 remex: kill Z:1: no live node Z" "$? $out"
+out=$(con "$pa" -c "kill A:1 NOSUCH" 2>&1)
+expect_eq "unknown signal: one line, exit 1" "1 remex: kill: unknown signal NOSUCH" "$? $out"
+out=$(con "$pa" -c "ps -x" 2>&1)
+expect_eq "bad argument: one line, exit 1" "1 remex: ps: unexpected argument (see help)" "$? $out"
+out=$(con "$pa" -c "help; frobnicate; stats" 2>&1)
+rc=$?
+expect_eq "a script goes on after a bad command, and exits 1" "1 yes" \
+  "$rc $([[ $out == *"NODE"*"STARTED"* ]] && echo yes || echo no)"
+kill -0 "$PID_A" 2>/dev/null && kill -0 "$PID_B" 2>/dev/null &&
+  pass "both nodes still run after the bad input" || fail "a node died on console input"
+
+if command -v tmux >/dev/null; then
+  echo "# interactive, under tmux"
+  tmux -S "$tmux_sock" new-session -d -x 160 -y 40 \
+    "'$remex' console --broker 127.0.0.1:$pa --token-file '$token'; echo console-ended; sleep 30"
+  screen() { tmux -S "$tmux_sock" capture-pane -p; }
+  wait_screen() {
+    local i
+    for ((i = 0; i < 50; i++)); do
+      [[ $(screen) == *"$1"* ]] && return 0
+      sleep 0.1
+    done
+    return 1
+  }
+  wait_screen "remex>" && pass "the prompt" || fail "no prompt: $(screen)"
+  tmux -S "$tmux_sock" send-keys "stats" Enter
+  wait_screen "STARTED" && pass "a command at the prompt" || fail "stats at the prompt: $(screen)"
+  tmux -S "$tmux_sock" send-keys "peers" Enter
+  wait_screen "EXECUTIONS" || fail "peers at the prompt: $(screen)"
+  tmux -S "$tmux_sock" send-keys Up Up
+  sleep 0.3
+  expect_eq "Up Up brings back the command before last" "remex> stats" \
+    "$(screen | grep 'remex>' | tail -1 | sed 's/ *$//')"
+  tmux -S "$tmux_sock" send-keys C-u "watch" Enter
+  wait_screen "watching (q or Ctrl-C ends)" || fail "watch did not start: $(screen)"
+  "$remex" --broker "127.0.0.1:$pa" --token-file "$token" run "${fx[@]}" -- true
+  wait_screen "ended A:6: exited(0)" && pass "watch shows a command end" || fail "watch: $(screen)"
+  tmux -S "$tmux_sock" send-keys q
+  sleep 0.5
+  expect_eq "q ends watch: the prompt is back" "remex>" \
+    "$(screen | grep -v '^$' | tail -1 | sed 's/ *$//')"
+  tmux -S "$tmux_sock" send-keys "half a line" C-c
+  sleep 0.3
+  expect_eq "Ctrl-C at the prompt drops the line" "remex>" \
+    "$(screen | grep -v '^$' | tail -1 | sed 's/ *$//')"
+  tmux -S "$tmux_sock" send-keys "watch" Enter
+  sleep 0.5
+  tmux -S "$tmux_sock" send-keys C-c
+  sleep 0.5
+  expect_eq "Ctrl-C ends watch: the prompt is back" "remex>" \
+    "$(screen | grep -v '^$' | tail -1 | sed 's/ *$//')"
+  tmux -S "$tmux_sock" send-keys "quit" Enter
+  wait_screen "console-ended" && pass "quit ends the console" || fail "quit: $(screen)"
+else
+  skip "tmux is not installed: the interactive console is not checked"
+fi
+
+echo "# bytes moved"
+printf 'abc' | "$remex" --broker "127.0.0.1:$pa" --token-file "$token" run "${fx[@]}" -- \
+  sh -c 'cat; head -c 100000 /dev/zero' >/dev/null
+out=$(con "$pa" -c "ps -a" --json)
+expect_contains "ps -a --json: bytes in and out of a finished command" \
+  '"in":3,"out":100003,"argv":"sh -c cat; head -c 100000 /dev/zero","outcome":"exited(0)"' "$out"
+"$remex" --broker "127.0.0.1:$pa" --token-file "$token" run "${fx[@]}" -- \
+  sh -c 'head -c 5000 /dev/zero; exec sleep 300' >/dev/null &
+counted=$!
+until_out 10 '"out":5000' "$pa" -c ps --json || true
+expect_contains "ps --json: bytes out of a running command, live" '"out":5000,"argv":"sh -c head' "$out"
+con "$pa" -c "kill $(echo "$out" | grep -o '"id":"A:[0-9]*"' | cut -d'"' -f4)" >/dev/null
+await "$counted" 10
+out=$(con "$pa" -c stats --json)
+expect_contains "stats: bytes moved on A" '"bytes":105006' "$out"
+
+echo "# a request that B passes to A"
+"$remex" --broker "127.0.0.1:$pb" --token-file "$token" run "${fx[@]}" -- echo hopped >/dev/null
+out=$(con "$pb" -c "stats; ps -a" --json)
+expect_contains "stats: B forwarded one, none in flight" \
+  '{"node":"B","started":0,"finished":0,"failed":0,"running":0,"forwarded":1,"bytes":0,"connections":0,"forwarding":0}' "$out"
+expect_contains "ps -a through B: A ran it for node B" '"requester":"node B","state":"finished"' \
+  "$(echo "$out" | grep '"argv":"echo hopped"')"
+
+echo "# a node that does not answer"
+kill -STOP "$PID_A"
+t0=$(date +%s%3N)
+out=$(con "$pb" -c stats 2>"$tmp/stopped.err")
+rc=$?
+took=$(($(date +%s%3N) - t0))
+kill -CONT "$PID_A"
+expect_eq "stats through B with A frozen: A's line, B's row, exit 1" \
+  "1 remex: A: unreachable (no answer in 3 s) yes" \
+  "$rc $(cat "$tmp/stopped.err") $([[ $out == *"B "*0* ]] && echo yes || echo no)"
+[ "$took" -lt 6000 ] && pass "no hang: answered in $took ms" || fail "stats took $took ms"
+
+echo "# a node stopped shows as down"
+con "$pb" -c "watch 8" >"$tmp/watch-down.out" 2>&1 </dev/null &
+watcher=$!
+sleep 1
+kill -TERM "$PID_A"
+await "$PID_A" 15
+until_out 10 "A down" "$pb" -c peers || true
+expect_contains "peers through B after A stopped: A down" "A down" "$(echo "$out" | tr -s ' ')"
+expect_contains "peers: B still up" "B up" "$(echo "$out" | tr -s ' ')"
+await "$watcher" 15
+expect_contains "watch: node A down" "node A down" "$(cat "$tmp/watch-down.out")"
+out=$(con "$pb" -c "kill A:1" 2>&1)
+expect_eq "kill on the stopped node: one line, exit 1" "1 remex: kill A:1: no live node A" "$? $out"
+
+kill -TERM "$PID_B"
+await "$PID_B" 15
+finish
