@@ -3,29 +3,14 @@
 #include <algorithm>
 #include <cctype>
 
+#include "tools/remex/json_text.hpp"
+
 namespace remex::cli {
 
 namespace {
 
 // Long command lines would push every other column off the screen.
 constexpr std::size_t widest_cell = 48;
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
-}
 
 bool is_number(const std::string& s) {
   return !s.empty() && s.size() < 19 &&

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "actors/interfaces.hpp"
+#include "tools/remex/json_text.hpp"
 
 namespace remex::cli {
 
@@ -51,10 +52,6 @@ struct host_result {
   double duration_s = 0;
   std::string error;  // one line; empty: none
 };
-
-// JSON text of s: valid UTF-8 kept, invalid bytes as \ufffd, control
-// characters as escapes.
-std::string json_string(const std::string& s);
 
 // --json: one line, newline included.
 std::string json_line(const host_result& r);

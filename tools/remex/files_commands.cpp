@@ -18,6 +18,7 @@
 
 #include "protocol/partial_files.hpp"
 #include "tools/remex/file_client.hpp"
+#include "tools/remex/json_text.hpp"
 #include "tools/remex/run_options.hpp"
 #include "tools/remex/signal_block.hpp"
 #include "transport/exec_channel.hpp"
@@ -161,23 +162,6 @@ run_options parse_front(const std::vector<std::string>& args, std::size_t& i,
   std::fprintf(stderr, "remex: %s (see 'remex %s --help')\n", what.c_str(),
                cmd);
   finish(255);
-}
-
-std::string json_string(const std::string& s) {
-  std::string out = "\"";
-  for (unsigned char c : s) {
-    if (c == '"' || c == '\\') {
-      out += '\\';
-      out += static_cast<char>(c);
-    } else if (c < 0x20) {
-      char buf[8];
-      std::snprintf(buf, sizeof buf, "\\u%04x", c);
-      out += buf;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out + "\"";
 }
 
 std::string mode_string(std::uint32_t m) {
