@@ -151,3 +151,42 @@ stop_remexd() {
   done
   wait "$REMEXD_PID"
 }
+
+# start_node NAME PORT [ARGS...]: remexd NAME on 127.0.0.1:PORT for the
+# cluster and console tests, its files in $tmp/NAME (log remexd.log), with
+# $TOKEN or else $token; its pid is added to the caller's daemons array and
+# set as PID_<NAME>. Fails the case (returns 1) when it does not come up.
+start_node() {
+  local name=$1 port=$2 dir=$tmp/$1 i
+  shift 2
+  mkdir -p "$dir"
+  : >"$dir/remexd.log"
+  "$remexd" --name "$name" --listen "127.0.0.1:$port" --token-file "${TOKEN:-$token}" \
+    --log-file "$dir/remexd.log" "$@" </dev/null >/dev/null 2>"$dir/remexd.err" &
+  local pid=$!
+  daemons+=("$pid")
+  printf -v "PID_$name" %s "$pid"
+  for ((i = 0; i < 100; i++)); do
+    grep -q "listening on" "$dir/remexd.log" 2>/dev/null && return 0
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  fail "node $name did not start: $(cat "$dir/remexd.err" "$dir/remexd.log" 2>/dev/null)"
+  return 1
+}
+
+# await PID SECONDS: the exit status of background job PID; 124 (after
+# killing it) when it takes longer.
+await() {
+  local i
+  for ((i = 0; i < $2 * 10; i++)); do
+    if ! kill -0 "$1" 2>/dev/null; then
+      wait "$1"
+      return
+    fi
+    sleep 0.1
+  done
+  kill -KILL "$1" 2>/dev/null
+  wait "$1" 2>/dev/null
+  return 124
+}

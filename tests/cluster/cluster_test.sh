@@ -33,28 +33,6 @@ token=$tmp/token
 now_ms() { date +%s%3N; }
 section() { echo "# $1"; }
 
-# node NAME PORT [ARGS...]: remexd NAME on 127.0.0.1:PORT, its files in
-# $tmp/NAME (log remexd.log). Sets PID_<NAME>. Fails the case (returns 1)
-# when it does not come up.
-node() {
-  local name=$1 port=$2 dir=$tmp/$1 i
-  shift 2
-  mkdir -p "$dir"
-  : >"$dir/remexd.log"
-  "$remexd" --name "$name" --listen "127.0.0.1:$port" --token-file "${TOKEN:-$token}" \
-    --log-file "$dir/remexd.log" "$@" </dev/null >/dev/null 2>"$dir/remexd.err" &
-  local pid=$!
-  daemons+=("$pid")
-  printf -v "PID_$name" %s "$pid"
-  for ((i = 0; i < 100; i++)); do
-    grep -q "listening on" "$dir/remexd.log" 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  fail "node $name did not start: $(cat "$dir/remexd.err" "$dir/remexd.log" 2>/dev/null)"
-  return 1
-}
-
 # joined NODE PEER [SECONDS] [COUNT]: NODE's log says PEER joined (COUNT
 # times, default 1) within SECONDS (default 10).
 joined() {
@@ -77,21 +55,6 @@ stop() {
   done
   kill -0 "$pid" 2>/dev/null && fail "node $1 did not stop on SIGTERM"
   wait "$pid" 2>/dev/null
-}
-
-# await PID SECONDS: its exit status; 124 (after killing it) when late.
-await() {
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    if ! kill -0 "$1" 2>/dev/null; then
-      wait "$1"
-      return
-    fi
-    sleep 0.1
-  done
-  kill -KILL "$1" 2>/dev/null
-  wait "$1" 2>/dev/null
-  return 124
 }
 
 # via PORT ARGS...: remex run through the node on PORT.
@@ -120,8 +83,8 @@ case_two_nodes() {
   pb=$(free_port)
   # Each lists the other (symmetric); A starts first and finds nobody at
   # B's port, so it retries.
-  node A "$pa" --serves fixture --serves 'fixture-*' --peer "127.0.0.1:$pb" || return
-  node B "$pb" --serves 'b-only-*' --peer "127.0.0.1:$pa" || return
+  start_node A "$pa" --serves fixture --serves 'fixture-*' --peer "127.0.0.1:$pb" || return
+  start_node B "$pb" --serves 'b-only-*' --peer "127.0.0.1:$pa" || return
   joined B A && pass "B learns A when it connects" || fail "B never learnt A: $(cat "$tmp/B/remexd.log")"
   joined A B && pass "A learns B (it retried B, and B connected to it)" || fail "A never learnt B"
 
@@ -247,7 +210,7 @@ case_a_killed() {
   out=$(via "$pb" "${fx[@]}" -- echo meanwhile 2>&1)
   expect_eq "while A is down: a clean 255" "255 remex: fixture: no node serves it" "$? $out"
 
-  node A "$pa" --serves fixture || return
+  start_node A "$pa" --serves fixture || return
   joined B A 10 2 && pass "A restarted: B connects to it again" ||
     fail "B did not reconnect to A: $(tail -5 "$tmp/B/remexd.log")"
   out=$(via "$pb" "${fx[@]}" -- echo again 2>&1)
@@ -260,7 +223,7 @@ case_b_stopped() {
   local d=$tmp/bterm m=bterm-$RANDOM$RANDOM t0 rc
   mkdir -p "$d"
   stop B
-  node B "$pb" --serves 'b-only-*' --peer "127.0.0.1:$pa" --limits.shutdown-grace=1s || return
+  start_node B "$pb" --serves 'b-only-*' --peer "127.0.0.1:$pa" --limits.shutdown-grace=1s || return
   joined B A || fail "B did not join A again"
   "$remex" --broker "127.0.0.1:$pb" --token-file "$token" run "${fx[@]}" \
     -- sh -c "sleep 300; : $m" >"$d/c.out" 2>"$d/c.err" &
@@ -277,7 +240,7 @@ case_b_stopped() {
     "$? $([ $(($(now_ms) - t0)) -lt 5000 ] && echo yes || echo no)"
   wait_gone "$m" 5 && pass "the remote process is gone" ||
     fail "remote process still there: $(pgrep -af "$m")"
-  node B "$pb" --serves 'b-only-*' --peer "127.0.0.1:$pa" || return
+  start_node B "$pb" --serves 'b-only-*' --peer "127.0.0.1:$pa" || return
   joined B A || fail "B did not join A again"
 }
 
@@ -314,9 +277,9 @@ case_ring() {
   b=$(free_port)
   c=$(free_port)
   # A serves the fixture; B and C serve nothing anyone asks for.
-  node A "$a" --serves fixture --peer "127.0.0.1:$b" || return
-  node B "$b" --serves b-only --peer "127.0.0.1:$c" || return
-  node C "$c" --serves c-only --peer "127.0.0.1:$a" || return
+  start_node A "$a" --serves fixture --peer "127.0.0.1:$b" || return
+  start_node B "$b" --serves b-only --peer "127.0.0.1:$c" || return
+  start_node C "$c" --serves c-only --peer "127.0.0.1:$a" || return
   joined B A && joined B C && joined C A && joined C B && joined A B && joined A C &&
     pass "every node learns both others" || fail "the ring did not form"
   t0=$(now_ms)
@@ -342,7 +305,7 @@ case_ring() {
   printf 'serves = ["fixture-c"]\n' >"$tmp/C/remexd.conf"
   stop C
   : >"$tmp/C/remexd.log"
-  node C "$c" --config "$tmp/C/remexd.conf" --peer "127.0.0.1:$a" || return
+  start_node C "$c" --config "$tmp/C/remexd.conf" --peer "127.0.0.1:$a" || return
   printf 'serves = ["fixture-c", "late-*"]\n' >"$tmp/C/remexd.conf"
   joined B C 10 2 && kill -HUP "$PID_C"
   wait_file_has "$tmp/B/remexd.log" "peer C now serves fixture-c late-\*" 10 &&
@@ -376,8 +339,8 @@ case_tls() {
   b=$(free_port)
   c=$(free_port)
   e=$(free_port)
-  node A "$a" --serves fixture --tls-cert "$d/A.crt" --tls-key "$d/A.key" --tls-ca "$d/ca.crt" || return
-  node B "$b" --serves b-only --peer "127.0.0.1:$a" \
+  start_node A "$a" --serves fixture --tls-cert "$d/A.crt" --tls-key "$d/A.key" --tls-ca "$d/ca.crt" || return
+  start_node B "$b" --serves b-only --peer "127.0.0.1:$a" \
     --tls-cert "$d/B.crt" --tls-key "$d/B.key" --tls-ca "$d/ca.crt" || return
   joined B A && joined A B && pass "nodes with certificates of the CA join" ||
     fail "B and A did not join: $(tail -3 "$tmp/B/remexd.log")"
@@ -386,9 +349,9 @@ case_tls() {
   out=$(via "$b" "${fx[@]}" -- echo with-token 2>&1)
   expect_eq "a client with only the token is refused by a TLS node" \
     "255 remex: broker 127.0.0.1:$b: access denied" "$? $out"
-  node S "$c" --serves s-only --peer "127.0.0.1:$a" \
+  start_node S "$c" --serves s-only --peer "127.0.0.1:$a" \
     --tls-cert "$d/self.crt" --tls-key "$d/self.key" --tls-ca "$d/self.crt" || return
-  node T "$e" --serves t-only --peer "127.0.0.1:$a" || return
+  start_node T "$e" --serves t-only --peer "127.0.0.1:$a" || return
   # TLS 1.3: a client finishes its half of the handshake before the server
   # has checked its certificate, so the refused node hears either "access
   # denied" or the connection closing; the refusing node knows why.

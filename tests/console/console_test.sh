@@ -27,42 +27,6 @@ trap "for p in \${daemons[@]+\"\${daemons[@]}\"}; do kill -KILL \$p 2>/dev/null;
       rm -rf '$tmp'" EXIT
 token=$tmp/token
 
-# node NAME PORT [ARGS...]: remexd NAME on 127.0.0.1:PORT (as the cluster
-# test starts them), its log in $tmp/NAME/remexd.log; sets PID_<NAME>.
-node() {
-  local name=$1 port=$2 dir=$tmp/$1 i
-  shift 2
-  mkdir -p "$dir"
-  : >"$dir/remexd.log"
-  "$remexd" --name "$name" --listen "127.0.0.1:$port" --token-file "$token" \
-    --log-file "$dir/remexd.log" "$@" </dev/null >/dev/null 2>"$dir/remexd.err" &
-  local pid=$!
-  daemons+=("$pid")
-  printf -v "PID_$name" %s "$pid"
-  for ((i = 0; i < 100; i++)); do
-    grep -q "listening on" "$dir/remexd.log" 2>/dev/null && return 0
-    kill -0 "$pid" 2>/dev/null || break
-    sleep 0.1
-  done
-  echo "FAIL - node $name did not start: $(cat "$dir/remexd.err" "$dir/remexd.log")"
-  exit 1
-}
-
-# await PID SECONDS: its exit status; 124 (after killing it) when late.
-await() {
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    if ! kill -0 "$1" 2>/dev/null; then
-      wait "$1"
-      return
-    fi
-    sleep 0.1
-  done
-  kill -KILL "$1" 2>/dev/null
-  wait "$1" 2>/dev/null
-  return 124
-}
-
 # con PORT ARGS...: remex console through the node on PORT.
 con() {
   local port=$1
@@ -85,8 +49,8 @@ until_out() {
 
 pa=$(free_port)
 pb=$(free_port)
-node A "$pa" --serves fixture --serves 'nosuch-*' --peer "127.0.0.1:$pb"
-node B "$pb" --serves 'b-only-*' --peer "127.0.0.1:$pa"
+start_node A "$pa" --serves fixture --serves 'nosuch-*' --peer "127.0.0.1:$pb" || exit 1
+start_node B "$pb" --serves 'b-only-*' --peer "127.0.0.1:$pa" || exit 1
 wait_file_has "$tmp/B/remexd.log" "peer A joined" 10 || fail "B never learnt A"
 wait_file_has "$tmp/A/remexd.log" "peer B joined" 10 || fail "A never learnt B"
 

@@ -56,22 +56,6 @@ launch() {
   return 1
 }
 
-# await PID SECONDS: the exit status of background job PID; 124 (after
-# killing it) when it takes longer.
-await() {
-  local i
-  for ((i = 0; i < $2 * 10; i++)); do
-    if ! kill -0 "$1" 2>/dev/null; then
-      wait "$1"
-      return
-    fi
-    sleep 0.1
-  done
-  kill -KILL "$1" 2>/dev/null
-  wait "$1" 2>/dev/null
-  return 124
-}
-
 # rx ARGS...: remex run through the current remexd with its token.
 rx() { "$remex" --broker "$B" --token-file "$REMEXD_TOKEN" run "$@"; }
 
