@@ -400,6 +400,33 @@ case_remexd_killed() {
   done
 }
 
+# --- 6b. remexd silent mid-command (SIGSTOP: no FIN, no RST) -------------
+# The client asks remexd every 2 s and gives it up after 5 unanswered asks
+# (node/link_watch.hpp): CAF's own timeout is off in clients because it
+# dropped connections still in their handshake.
+case_remexd_silent() {
+  section "remexd silent"
+  local d=$tmp/dstop m=dstop-$RANDOM$RANDOM rc t0 after
+  launch "$d" || return
+  client "$d" c "${fx[@]}" -- sh -c "sleep 300; : $m"
+  local c=$CLIENT_PID
+  remote_running "$m" 10 || fail "the command did not start"
+  t0=$(now_ms)
+  kill -STOP "$REMEXD_PID"
+  await "$c" 25
+  rc=$?
+  after=$(($(cat "$d/c.end" 2>/dev/null || now_ms) - t0))
+  expect_eq "the client exits 255 after 8-16 s of silence" "255 yes" \
+    "$rc $([ "$after" -ge 8000 ] && [ "$after" -lt 16000 ] && echo yes || echo "no (${after} ms)")"
+  expect_one_line "silent remexd" "$d/c.err" \
+    "remex: broker $B: connection lost; the command's fate is unknown"
+  kill -CONT "$REMEXD_PID"
+  # Awake again, remexd finds its requester gone and ends the command.
+  wait_gone "$m" 15 && pass "the remote command ends once remexd wakes" ||
+    fail "the remote command survived: $(pgrep -af "$m")"
+  expect_stopped "silent" 15
+}
+
 # --- 7. 20 clients at once on one host (MaxSessions 10) -------------------
 case_many() {
   section "20 clients"
@@ -505,6 +532,7 @@ case_config
 case_sigterm
 case_client_killed
 case_remexd_killed
+case_remexd_silent
 case_many
 case_sighup
 case_idle
