@@ -19,19 +19,27 @@ class alone_listener : public channel_listener {
     x_->opened();
   }
   void on_data(std::uint32_t s, std::string bytes) override {
-    x_->listener().on_data(s, std::move(bytes));
+    if (x_) x_->listener().on_data(s, std::move(bytes));
   }
-  void on_eof(std::uint32_t s) override { x_->listener().on_eof(s); }
+  void on_eof(std::uint32_t s) override {
+    if (x_) x_->listener().on_eof(s);
+  }
   void on_drained(std::uint32_t s, std::size_t n) override {
-    x_->listener().on_drained(s, n);
+    if (x_) x_->listener().on_drained(s, n);
   }
   void on_log(int level, std::string message) override {
-    x_->listener().on_log(level, std::move(message));
+    if (x_) x_->listener().on_log(level, std::move(message));
   }
   void on_notice(std::string line) override {
-    x_->listener().on_notice(std::move(line));
+    if (x_) x_->listener().on_notice(std::move(line));
   }
-  void on_exit(exit_status st) override { x_->end(std::move(st)); }
+  // Exit is terminal: letting go of the execution breaks the cycle
+  // execution → its own agent channel → this listener → execution, which
+  // leaked every execution of a seed agent.
+  void on_exit(exit_status st) override {
+    auto x = std::move(x_);
+    if (x) x->end(std::move(st));
+  }
 
  private:
   std::shared_ptr<multiplexed_exec> x_;
