@@ -246,14 +246,6 @@ console_actor::behavior_type gatherer(gather_ptr self, broker_actor local,
 
 }  // namespace
 
-std::string refusal_line(caf::actor_system& sys, const caf::error& e) {
-  if (e.category() == caf::atom("system") &&
-      e.code() == static_cast<std::uint8_t>(caf::sec::runtime_error) &&
-      e.context().match_elements<std::string>())
-    return e.context().get_as<std::string>(0);
-  return sys.render(e);
-}
-
 std::int32_t signal_number(const std::string& name) {
   if (!name.empty() && std::isdigit(static_cast<unsigned char>(name[0]))) {
     char* end = nullptr;

@@ -10,6 +10,7 @@
 
 #include "actors/interfaces.hpp"
 #include "actors/peer_types.hpp"
+#include "actors/refusal.hpp"
 
 namespace remex::actors {
 
@@ -61,10 +62,6 @@ std::vector<console_row> answer_locally(const node_view& view,
 // the line that says why not.
 bool parse_kill(const std::vector<std::string>& words, std::uint64_t& id,
                 std::int32_t& signo, std::string& error);
-
-// A node's refusal travels as a runtime_error whose context is its one
-// line: that line alone; anything else rendered.
-std::string refusal_line(caf::actor_system& sys, const caf::error& e);
 
 // A signal by name (TERM, SIGTERM) or number; 0 when unknown.
 std::int32_t signal_number(const std::string& name);
