@@ -73,6 +73,12 @@ bool verified_placements::contains(const std::string& directory) const {
 void verified_placements::add(const std::string& directory) {
   std::lock_guard<std::mutex> g{mtx_};
   directories_.insert(directory);
+  latest_ = directory;
+}
+
+std::string verified_placements::latest() const {
+  std::lock_guard<std::mutex> g{mtx_};
+  return latest_;
 }
 
 }  // namespace remex::transport

@@ -49,10 +49,13 @@ class verified_placements {
  public:
   bool contains(const std::string& directory) const;
   void add(const std::string& directory);
+  // The one verified last (empty before any): the agent now in use there.
+  std::string latest() const;
 
  private:
   mutable std::mutex mtx_;
   std::set<std::string> directories_;
+  std::string latest_;
 };
 
 }  // namespace remex::transport

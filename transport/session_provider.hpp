@@ -2,6 +2,9 @@
 // The seed's SessionProvider: open an exec channel for a command line.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -19,6 +22,25 @@ struct command {
   std::vector<std::uint32_t> fds;  // extra fds (3 and up), agent backend only
 };
 
+// A host's connections as an operator sees them (remex console hosts and
+// stats). Counts are now; opened and lost are since the provider began.
+struct host_status {
+  std::size_t connections = 0;   // up now
+  std::size_t channels = 0;      // open over them now
+  std::size_t max_sessions = 0;  // the server's, learned from a refused
+                                 // open; 0: not learned (none refused)
+  std::size_t queued = 0;        // channel opens waiting for a connection
+                                 // or for room under MaxSessions
+  std::uint64_t opened = 0;      // connections made
+  std::uint64_t lost = 0;        // connections that broke (not closed by us)
+  std::string agent_digest;      // sha256 of the agent bundle verified on
+                                 // the host; empty: none placed
+};
+
+// A connection to the host came up (up) or broke (!up, with why). Called
+// on the provider's own thread: pass it on, never block in it.
+using connection_watcher = std::function<void(bool up, const std::string& why)>;
+
 // One connection to one host (or this machine). Thread-safe; never blocks the
 // caller: connecting, authenticating and opening happen on the provider's own
 // I/O thread, and any failure arrives as listener->on_exit(failed).
@@ -35,6 +57,14 @@ class session_provider {
 
   // The host as users name it in messages ("web1", "user@10.0.0.1:2222").
   virtual std::string host() const = 0;
+
+  // Thread-safe, never blocks for long (a short lock): how the host's
+  // connections stand. Backends without connections (local) have none.
+  virtual host_status status() const { return {}; }
+
+  // Tells w about every connection made or lost from now on; set it once,
+  // before the first open_exec.
+  virtual void watch_connections(connection_watcher w) { (void)w; }
 };
 
 }  // namespace remex::transport

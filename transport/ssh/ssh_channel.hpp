@@ -64,6 +64,7 @@ struct chan {
   bool got_exit_signal = false;
   int exit_signal = 0;
   bool core_dumped = false;
+  int refusals = 0;  // opens refused with no other channel open
 };
 
 using chan_ptr = std::shared_ptr<chan>;

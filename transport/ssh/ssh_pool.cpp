@@ -9,6 +9,15 @@
 
 namespace remex::transport::ssh {
 
+namespace {
+
+// Tries of an open the server refused right after a channel closed, and
+// the pause between them: a second in all.
+constexpr int max_refusals = 20;
+constexpr std::chrono::milliseconds refusal_pause{50};
+
+}  // namespace
+
 pool::pool(std::string display, config::ssh_options opts)
     : display_(std::move(display)), opts_(std::move(opts)) {
   target_ok_ = parse_ssh_target(display_, target_);
@@ -53,6 +62,38 @@ std::shared_ptr<exec_channel> pool::open_exec(
 ssh_link_info pool::info() {
   std::lock_guard<std::mutex> g{info_mtx_};
   return info_;
+}
+
+host_status pool::status() {
+  std::lock_guard<std::mutex> g{info_mtx_};
+  return status_;
+}
+
+void pool::watch_connections(connection_watcher w) {
+  std::lock_guard<std::mutex> g{info_mtx_};
+  watcher_ = std::move(w);
+}
+
+void pool::update_status() {
+  std::size_t channels = 0;
+  for (auto& c : conns_) channels += c->chans.size();
+  std::lock_guard<std::mutex> g{info_mtx_};
+  status_.connections = conns_.size();
+  status_.channels = channels;
+  status_.queued = pending_.size();
+}
+
+void pool::tell_watcher(bool up, const std::string& why) {
+  connection_watcher w;
+  {
+    std::lock_guard<std::mutex> g{info_mtx_};
+    if (up)
+      ++status_.opened;
+    else
+      ++status_.lost;
+    w = watcher_;
+  }
+  if (w) w(up, why);
 }
 
 connect_result pool::connect_now() const {
@@ -111,10 +152,14 @@ void pool::finish(const chan_ptr& c, exit_status st) {
   if (auto* cn = conn_of(*c)) {
     auto& v = cn->chans;
     v.erase(std::remove(v.begin(), v.end(), c), v.end());
+    cn->last_close = clock::now();
   }
   c->session = nullptr;
   report_exit(*c, std::move(st));
-  if (!stopping_) dispatch();
+  if (!stopping_)
+    dispatch();
+  else
+    update_status();
 }
 
 void pool::open_failed(const chan_ptr& c) {
@@ -134,9 +179,28 @@ void pool::open_failed(const chan_ptr& c) {
   if (open > 0) {
     // The server's MaxSessions: this connection is full, not broken.
     cn->capacity = open;
+    {
+      std::lock_guard<std::mutex> g{info_mtx_};
+      status_.max_sessions = open;
+    }
     c->state = chan::phase::queued;
     pending_.push_front(c);
     dispatch();
+    return;
+  }
+  // A channel that closed just now may still hold its session on the
+  // server (MaxSessions 1: the agent check, then the command): the slot
+  // frees once the server has the close, so try again shortly.
+  if (c->refusals < max_refusals &&
+      clock::now() - cn->last_close < std::chrono::seconds(2)) {
+    ++c->refusals;
+    c->state = chan::phase::queued;
+    pending_.push_front(c);
+    auto self = shared_from_this();
+    loop_->after(refusal_pause, [self] {
+      if (!self->stopping_) self->dispatch();
+    });
+    update_status();
     return;
   }
   finish(c, fail(failure_kind::connect, "cannot open a session: " + why));
@@ -154,7 +218,7 @@ void pool::dispatch() {
       if (connecting_ == 0 &&
           conns_.size() < static_cast<std::size_t>(opts_.max_connections))
         start_connect();
-      return;
+      break;
     }
     auto c = pending_.front();
     pending_.pop_front();
@@ -166,6 +230,7 @@ void pool::dispatch() {
     best->chans.push_back(c);
     step(*this, c);
   }
+  update_status();
 }
 
 void pool::start_connect() {
@@ -228,6 +293,7 @@ void pool::connected(connect_result& r) {
     ++info_.connections;
   }
   conns_.push_back(std::move(cn));
+  tell_watcher(true, {});
   dispatch();
 }
 
@@ -286,7 +352,12 @@ void pool::drop_conn(conn* c, exit_status why) {
   conns_.erase(std::remove_if(conns_.begin(), conns_.end(),
                               [c](auto& p) { return p.get() == c; }),
                conns_.end());
-  if (!stopping_) dispatch();
+  // Closed by us (the provider ends, or an idle close) is no loss.
+  if (!stopping_) tell_watcher(false, why.message);
+  if (!stopping_)
+    dispatch();
+  else
+    update_status();
 }
 
 }  // namespace remex::transport::ssh

@@ -35,6 +35,7 @@ struct conn {
   std::vector<chan_ptr> chans;
   clock::time_point last_rx;
   clock::time_point last_probe;
+  clock::time_point last_close;  // of a channel on it
 };
 
 class pool : public chan_owner, public std::enable_shared_from_this<pool> {
@@ -54,6 +55,13 @@ class pool : public chan_owner, public std::enable_shared_from_this<pool> {
 
   // What the connections negotiated so far. Thread-safe.
   ssh_link_info info();
+
+  // The connections as they stand (host_status without the agent).
+  // Thread-safe.
+  host_status status();
+
+  // See session_provider::watch_connections. Thread-safe.
+  void watch_connections(connection_watcher w);
 
   // Blocking: a fresh authenticated session with the pool's target and
   // options, owned by the caller.
@@ -76,6 +84,9 @@ class pool : public chan_owner, public std::enable_shared_from_this<pool> {
   void connected(connect_result& r);
   void pump(conn* c);
   void drop_conn(conn* c, exit_status why);
+  // Under info_mtx_: status_ as the I/O thread's state now is.
+  void update_status();
+  void tell_watcher(bool up, const std::string& why);
   void tick();
   bool alive(conn* c) const;
   conn* conn_of(const chan& c) const;  // nullptr once it has none
@@ -90,8 +101,10 @@ class pool : public chan_owner, public std::enable_shared_from_this<pool> {
   std::vector<std::unique_ptr<conn>> conns_;
   std::deque<chan_ptr> pending_;
   int connecting_ = 0;
-  std::mutex info_mtx_;
+  std::mutex info_mtx_;  // guards info_, status_ and watcher_
   ssh_link_info info_;
+  host_status status_;
+  connection_watcher watcher_;
 };
 
 }  // namespace remex::transport::ssh

@@ -31,6 +31,19 @@ class ssh_provider : public ssh_session_provider {
 
   verified_placements& placements() override { return placements_; }
 
+  host_status status() const override {
+    auto st = pool_->status();
+    // The placement's directory is named for the bundle's digest.
+    auto dir = placements_.latest();
+    auto at = dir.rfind("agent-");
+    if (at != std::string::npos) st.agent_digest = dir.substr(at + 6);
+    return st;
+  }
+
+  void watch_connections(connection_watcher w) override {
+    pool_->watch_connections(std::move(w));
+  }
+
  private:
   std::shared_ptr<ssh::pool> pool_;
   verified_placements placements_;
