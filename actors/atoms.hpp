@@ -37,5 +37,9 @@ using peer_atom = caf::atom_constant<caf::atom("peer")>;
 using routes_atom = caf::atom_constant<caf::atom("routes")>;
 using console_atom = caf::atom_constant<caf::atom("console")>;
 using dial_atom = caf::atom_constant<caf::atom("dial")>;
+using event_atom = caf::atom_constant<caf::atom("event")>;
+using watch_atom = caf::atom_constant<caf::atom("watch")>;
+using relayed_atom = caf::atom_constant<caf::atom("relayed")>;
+using delivered_atom = caf::atom_constant<caf::atom("delivered")>;
 
 }  // namespace remex::actors

@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <atomic>
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
@@ -14,6 +15,7 @@
 #include <map>
 
 #include "actors/console_queries.hpp"
+#include "actors/event_hub.hpp"
 #include "actors/file_service.hpp"
 #include "actors/log.hpp"
 #include "actors/peer_forwarder.hpp"
@@ -49,6 +51,8 @@ struct execution {
 // One warm connection to a host, and whether anybody uses it.
 struct session_entry {
   session_actor actor;
+  // Its transport, asked for the host's connections (hosts, stats).
+  std::shared_ptr<transport::session_provider> provider;
   std::size_t running = 0;
   std::uint64_t last_use = 0;  // bumped per execution: stale idle timers
 };
@@ -77,6 +81,9 @@ struct broker_state {
   std::int64_t started_ms = 0;
   std::deque<std::uint64_t> finished;              // ids, oldest first
   std::map<std::string, std::string> last_errors;  // host → failed outcome
+  event_hub_actor hub;  // who watches this node (console watch)
+  std::shared_ptr<std::atomic<std::size_t>> watching =
+      std::make_shared<std::atomic<std::size_t>>(0);
   static inline const char* name = "broker";
 };
 
@@ -117,6 +124,7 @@ std::string session_key(const exec_request& req) {
   add(c.accept_new_host_key ? "accept-new" : "strict");
   add(std::to_string(c.connect_timeout_ms));
   add(std::to_string(c.keepalive_ms));
+  add(std::to_string(c.max_connections));
   return key;
 }
 
@@ -140,6 +148,12 @@ void apply_connect_defaults(const config::connect_options& d,
   c.accept_new_host_key = c.accept_new_host_key || d.accept_new_host_key;
   if (c.connect_timeout_ms == 0) c.connect_timeout_ms = d.connect_timeout_ms;
   if (c.keepalive_ms == 0) c.keepalive_ms = d.keepalive_ms;
+  if (c.max_connections == 0) c.max_connections = d.max_connections;
+}
+
+std::string node_label(self_ptr self) {
+  auto& name = self->state.settings.node_name;
+  return name.empty() ? "local" : name;
 }
 
 // Who asked, for the log: this node's own programs, or a peer's node id.
@@ -164,6 +178,17 @@ session_actor session_for(self_ptr self, const std::string& key,
   if (!entry.actor) {
     auto& make = self->state.make_provider;
     auto t = make ? host_transport{make(req), {}} : default_provider(req);
+    entry.provider = t.provider;
+    // Called on the transport's thread: a message is all it may do.
+    t.provider->watch_connections(
+        [hub = self->state.hub, node = node_label(self),
+         host = req.host_label()](bool up, const std::string& why) {
+          auto row =
+              event_row(up ? "connection opened" : "connection lost", node);
+          row.add("host", host);
+          if (!up) row.add("why", why);
+          caf::anon_send(hub, event_atom::value, std::move(row));
+        });
     entry.actor =
         spawn_session(self, std::move(t.provider), self->state.settings.agent,
                       std::move(t.shipping));
@@ -190,11 +215,6 @@ void release_session(self_ptr self, const std::string& key) {
 
 // Finished executions a console still shows (ps -a).
 constexpr std::size_t finished_kept = 100;
-
-std::string node_label(self_ptr self) {
-  auto& name = self->state.settings.node_name;
-  return name.empty() ? "local" : name;
-}
 
 // Shutting down and nothing runs any more, here or passed on: done.
 void maybe_closed(self_ptr self) {
@@ -232,6 +252,10 @@ void complete(self_ptr self, std::uint64_t id, outcome o) {
                 .count();
   log_actors()->info("exec {} end: {} after {} ms (host {}, requester {})", id,
                      ex.info.result, ms, ex.info.host, ex.requester);
+  auto ended = event_row("ended", ex.info.node);
+  ended.add("id", ex.info.node + ":" + std::to_string(id));
+  ended.add("outcome", ex.info.result);
+  self->send(st.hub, event_atom::value, std::move(ended));
   ex.promise.deliver(std::move(o));
   if (ex.supervisor) {
     --st.running;
@@ -290,6 +314,13 @@ caf::typed_response_promise<outcome> start(self_ptr self, exec_request& req,
   log_actors()->info("exec {} start: {} on {} (requester {})", id,
                      req.argv.empty() ? "" : req.argv[0], ex.info.host,
                      ex.requester);
+  auto started = event_row("started", ex.info.node);
+  started.add("id", ex.info.node + ":" + std::to_string(id));
+  started.add("host", ex.info.host.empty() ? "(local)" : ex.info.host);
+  std::string argv;
+  for (auto& a : req.argv) argv += (argv.empty() ? "" : " ") + a;
+  started.add("argv", argv);
+  self->send(st.hub, event_atom::value, std::move(started));
   auto refuse = [&](std::string why) {
     complete(self, id,
              outcome::make_failed(why == "broker shutting down"
@@ -426,22 +457,53 @@ void kill_remaining(self_ptr self) {
     }
 }
 
-// A peer that is in routes is up; one that was and is not, down since then.
-void note_peers(self_ptr self, const peer_routes& routes) {
-  auto& seen = self->state.peers_seen;
+void peer_event(self_ptr self, const peer_seen& p) {
+  // The node as this node sees it: its name, and where it is.
+  auto row = event_row(p.up ? "node up" : "node down", p.name);
+  row.add("address", p.address.empty() ? "-" : p.address);
+  row.add("seen_by", node_label(self));
+  self->send(self->state.hub, event_atom::value, std::move(row));
+}
+
+// A peer that is in routes is up; one that was and is not, down since then;
+// a configured one (down_configured: its address) that never came up, down
+// since this node started.
+void note_peers(self_ptr self, const peer_routes& routes,
+                const std::vector<std::string>& down_configured) {
+  auto& st = self->state;
+  auto& seen = st.peers_seen;
   auto now = now_ms();
-  for (auto& p : seen) {
-    bool up = false;
-    for (auto& r : routes) up = up || r.name == p.name;
-    if (up != p.up) {
-      p.up = up;
-      p.since_ms = now;
+  for (auto& r : routes) {
+    peer_seen* p = nullptr;
+    for (auto& s : seen)
+      if (s.name == r.name ||
+          (s.name.empty() && !r.address.empty() && s.address == r.address))
+        p = &s;
+    if (!p) {
+      seen.push_back({r.name, r.address, false, now});
+      p = &seen.back();
+    }
+    p->name = r.name;
+    if (!r.address.empty()) p->address = r.address;
+    if (!p->up) {
+      p->up = true;
+      p->since_ms = now;
+      peer_event(self, *p);
     }
   }
-  for (auto& r : routes) {
+  for (auto& p : seen) {
+    bool up = false;
+    for (auto& r : routes) up = up || (!p.name.empty() && r.name == p.name);
+    if (p.up && !up) {
+      p.up = false;
+      p.since_ms = now;
+      peer_event(self, p);
+    }
+  }
+  for (auto& a : down_configured) {
     bool known = false;
-    for (auto& p : seen) known = known || p.name == r.name;
-    if (!known) seen.push_back({r.name, true, now});
+    for (auto& p : seen) known = known || p.address == a;
+    if (!known) seen.push_back({"", a, false, st.started_ms});
   }
 }
 
@@ -449,6 +511,7 @@ node_view console_view(self_ptr self) {
   auto& st = self->state;
   node_view v;
   v.node = node_label(self);
+  v.address = st.settings.listen_address;
   v.started_ms = st.started_ms;
   v.now_ms = now_ms();
   for (auto& [id, ex] : st.executions) {
@@ -468,6 +531,7 @@ node_view console_view(self_ptr self) {
       if (k == key) ++h.file_sessions;
     h.executions -= std::min(h.executions, h.file_sessions);
     h.open = true;
+    if (entry.provider) h.status = entry.provider->status();
     if (auto e = st.last_errors.find(h.host); e != st.last_errors.end())
       h.last_error = e->second;
     v.hosts.push_back(std::move(h));
@@ -476,11 +540,12 @@ node_view console_view(self_ptr self) {
   for (auto& [host, error] : st.last_errors) {
     bool listed = false;
     for (auto& h : v.hosts) listed = listed || h.host == host;
-    if (!listed) v.hosts.push_back({host, 0, 0, false, error});
+    if (!listed) v.hosts.push_back({host, 0, 0, false, error, {}});
   }
   v.peers = st.peers_seen;
   v.running = st.running;
   v.forwarding = st.forwarders.size();
+  v.watching = st.watching->load();
   return v;
 }
 
@@ -519,6 +584,7 @@ broker_impl_actor::behavior_type broker(self_ptr self,
   self->state.settings = std::move(settings);
   self->state.make_provider = std::move(make_provider);
   self->state.started_ms = now_ms();
+  self->state.hub = spawn_event_hub(self, self->state.watching);
   // An exit message bypasses the typed interface: from another node it is
   // a client trying to stop the node's broker, which only the node may do.
   self->set_exit_handler([self](caf::exit_msg& em) {
@@ -529,6 +595,7 @@ broker_impl_actor::behavior_type broker(self_ptr self,
     }
     for (auto& [addr, fwd] : self->state.files_forwarders)
       self->send_exit(fwd, caf::exit_reason::user_shutdown);
+    self->send_exit(self->state.hub, caf::exit_reason::user_shutdown);
     self->quit(em.reason);
   });
   self->set_down_handler([self](caf::down_msg& dm) {
@@ -590,8 +657,19 @@ broker_impl_actor::behavior_type broker(self_ptr self,
         self->state.directory = std::move(dir);
       },
       [self](routes_atom, peer_routes& routes) {
-        note_peers(self, routes);
+        note_peers(self, routes, {});
+        self->send(self->state.hub, routes_atom::value, routes);
         self->state.routes = std::move(routes);
+      },
+      [self](routes_atom, peer_routes& routes,
+             std::vector<std::string>& down_configured) {
+        note_peers(self, routes, down_configured);
+        self->send(self->state.hub, routes_atom::value, routes);
+        self->state.routes = std::move(routes);
+      },
+      [self](watch_atom, event_sink_actor& sink, bool cluster) {
+        return self->delegate(self->state.hub, watch_atom::value,
+                              std::move(sink), cluster);
       },
       [self](console_atom, std::vector<std::string>& words,
              bool cluster) -> caf::result<std::vector<console_row>> {

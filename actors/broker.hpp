@@ -43,12 +43,14 @@ host_transport default_provider(const exec_request& req);
 //  - peer(directory): where the hellos of joining peers go
 //    (peer_directory.hpp); without one the node takes no peers.
 //  - routes(live peers): whom requests for targets this node does not
-//    serve go to, from the directory whenever a peer comes or goes.
+//    serve go to, from the directory whenever a peer comes or goes; with
+//    the addresses of configured peers not connected (for consoles).
 using broker_admin_actor = broker_actor::extend<
     caf::replies_to<shutdown_atom, caf::timespan>::with<bool>,
     caf::reacts_to<settings_atom, config::broker_settings>,
     caf::reacts_to<peer_atom, peer_directory_actor>,
-    caf::reacts_to<routes_atom, peer_routes>>;
+    caf::reacts_to<routes_atom, peer_routes>,
+    caf::reacts_to<routes_atom, peer_routes, std::vector<std::string>>>;
 
 // make_provider: the transport for each host; empty: default_provider.
 // The broker keeps idle sessions warm (settings.idle_timeout) and so lives

@@ -58,6 +58,10 @@ std::vector<console_row> stats(const node_view& v) {
   r.add("bytes", std::to_string(v.counters.bytes));
   r.add("connections", std::to_string(v.hosts.size()));
   r.add("forwarding", std::to_string(v.forwarding));
+  std::size_t queued = 0;
+  for (auto& h : v.hosts) queued += h.status.queued;
+  r.add("queued", std::to_string(queued));
+  r.add("watching", std::to_string(v.watching));
   return {r};
 }
 
@@ -72,16 +76,24 @@ std::vector<console_row> hosts(const node_view& v) {
                                                         : "idle");
     r.add("executions", std::to_string(h.executions));
     r.add("file_sessions", std::to_string(h.file_sessions));
+    r.add("connections", std::to_string(h.status.connections));
+    r.add("channels", std::to_string(h.status.channels));
+    r.add("queued", std::to_string(h.status.queued));
+    r.add("max_sessions", h.status.max_sessions == 0
+                              ? "-"
+                              : std::to_string(h.status.max_sessions));
+    r.add("agent", h.status.agent_digest.empty() ? "-" : h.status.agent_digest);
     r.add("last_error", h.last_error.empty() ? "-" : h.last_error);
     rows.push_back(std::move(r));
   }
   return rows;
 }
 
-console_row peer_row(const std::string& name, bool up, std::int64_t since_ms,
-                     std::int64_t now_ms) {
+console_row peer_row(const std::string& name, const std::string& address,
+                     bool up, std::int64_t since_ms, std::int64_t now_ms) {
   console_row r;
-  r.add("node", name);
+  r.add("node", name.empty() ? "-" : name);
+  r.add("address", address.empty() ? "-" : address);
   r.add("state", up ? "up" : "down");
   r.add("since_s", seconds_since(since_ms, now_ms));
   r.add("executions", up ? "?" : "-");
@@ -89,10 +101,11 @@ console_row peer_row(const std::string& name, bool up, std::int64_t since_ms,
 }
 
 std::vector<console_row> peers(const node_view& v) {
-  std::vector<console_row> rows{peer_row(v.node, true, v.started_ms, v.now_ms)};
+  std::vector<console_row> rows{
+      peer_row(v.node, v.address, true, v.started_ms, v.now_ms)};
   rows.back().values.back() = std::to_string(v.running);
   for (auto& p : v.peers)
-    rows.push_back(peer_row(p.name, p.up, p.since_ms, v.now_ms));
+    rows.push_back(peer_row(p.name, p.address, p.up, p.since_ms, v.now_ms));
   return rows;
 }
 

@@ -11,6 +11,7 @@
 #include "actors/interfaces.hpp"
 #include "actors/peer_types.hpp"
 #include "actors/refusal.hpp"
+#include "transport/session_provider.hpp"
 
 namespace remex::actors {
 
@@ -23,9 +24,11 @@ struct node_counters {
   std::uint64_t bytes = 0;  // in and out, of executions run here
 };
 
-// A peer this node has seen, up or since lost.
+// A peer this node has seen, up or since lost, or a configured one that
+// never came up (no name yet; down since this node started).
 struct peer_seen {
   std::string name;
+  std::string address;  // HOST:PORT as configured, or where it came from
   bool up = false;
   std::int64_t since_ms = 0;
 };
@@ -35,13 +38,15 @@ struct host_view {
   std::string host;
   std::size_t executions = 0;  // running over it now
   std::size_t file_sessions = 0;
-  bool open = false;       // a session to it exists now
-  std::string last_error;  // the last failed outcome of a command there
+  bool open = false;              // a session to it exists now
+  std::string last_error;         // the last failed outcome of a command there
+  transport::host_status status;  // its connections, as the transport says
 };
 
 // The node as a console sees it at one moment.
 struct node_view {
   std::string node;
+  std::string address;  // where it listens; empty: embedded
   std::int64_t started_ms = 0;
   std::int64_t now_ms = 0;
   std::vector<execution_info> executions;
@@ -50,6 +55,7 @@ struct node_view {
   std::vector<peer_seen> peers;
   std::size_t running = 0;
   std::size_t forwarding = 0;  // requests passed to peers, not yet answered
+  std::size_t watching = 0;    // consoles and peers' relays watching it
 };
 
 // ps, ps -a, hosts, peers, stats for this node alone; anything else: the

@@ -22,6 +22,8 @@ host_transport default_provider(const exec_request& req) {
       seconds(req.connect.connect_timeout_ms, opts.connect_timeout_s);
   opts.keepalive_interval_s =
       seconds(req.connect.keepalive_ms, opts.keepalive_interval_s);
+  if (req.connect.max_connections > 0)
+    opts.max_connections = static_cast<int>(req.connect.max_connections);
   auto ssh = transport::make_ssh_provider(req.target, std::move(opts));
   agent_shipping shipping;
   shipping.check = [ssh](const transport::agent_bundle& b,

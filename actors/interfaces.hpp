@@ -110,6 +110,13 @@ typename Inspector::result_type inspect(Inspector& f, console_row& x) {
   return f(caf::meta::type_name("remex.console_row"), x.keys, x.values);
 }
 
+// Whoever watches a node (a console's watch, or a peer's hub relaying to
+// its consoles): told each event as it happens, as a row whose "event"
+// field says what ("started", "ended", "node up", "node down", "connection
+// opened", "connection lost") and whose other fields say where.
+using event_sink_actor =
+    caf::typed_actor<caf::reacts_to<event_atom, console_row>>;
+
 // One agent file session on a host (remex fs, cp, paths), held by the node
 // for the requester that opened it, until it closes it or goes away.
 // Requests and answers are agent protocol frames in their CBOR encoding
@@ -141,6 +148,9 @@ using files_actor = caf::typed_actor<
 // Consoles (and peers answering a console) send console(words, cluster):
 // ps, ps -a, hosts, peers, stats, kill ID [SIGNAL]; with cluster set the
 // node asks its live peers too and merges their rows.
+// watch(sink, cluster) subscribes sink to this node's events (with cluster
+// set, to its live peers' too, relayed by this node) until sink goes away;
+// the reply says it is in place.
 using broker_actor = caf::typed_actor<
     caf::replies_to<exec_atom, exec_request, endpoints>::with<outcome>,
     caf::replies_to<exec_atom, exec_request, endpoints,
@@ -150,6 +160,7 @@ using broker_actor = caf::typed_actor<
     caf::replies_to<list_atom>::with<std::vector<execution_info>>,
     caf::replies_to<console_atom, std::vector<std::string>,
                     bool>::with<std::vector<console_row>>,
+    caf::replies_to<watch_atom, event_sink_actor, bool>::with<bool>,
     caf::replies_to<files_atom, exec_request>::with<files_actor>,
     caf::replies_to<files_atom, exec_request,
                     std::vector<std::string>>::with<files_actor>,

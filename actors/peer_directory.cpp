@@ -39,6 +39,7 @@ struct known_peer {
   std::vector<std::string> serves;
   broker_actor broker;
   std::size_t order = 0;
+  std::string address;  // as configured, or where it connected from
 };
 
 struct directory_state {
@@ -76,8 +77,17 @@ void publish_routes(self_ptr self) {
   std::stable_sort(live.begin(), live.end(),
                    [](auto* a, auto* b) { return a->order < b->order; });
   peer_routes routes;
-  for (auto* p : live) routes.push_back({p->name, p->serves, p->broker});
-  self->send(self->state.broker, routes_atom::value, std::move(routes));
+  for (auto* p : live)
+    routes.push_back({p->name, p->serves, p->broker, p->address});
+  // Configured peers that are not up (never yet, or lost), for consoles.
+  std::vector<std::string> down;
+  for (auto& c : self->state.configured) {
+    bool up = false;
+    for (auto* p : live) up = up || p->address == c.label;
+    if (!up) down.push_back(c.label);
+  }
+  self->send(self->state.broker, routes_atom::value, std::move(routes),
+             std::move(down));
 }
 
 void learn(self_ptr self, const caf::node_id& node, std::string name,
@@ -85,11 +95,28 @@ void learn(self_ptr self, const caf::node_id& node, std::string name,
            std::size_t order) {
   auto& peers = self->state.peers;
   auto i = peers.find(node);
+  auto& configured = self->state.configured;
   if (i == peers.end()) {
     self->monitor(broker);
     log_actors()->info("peer {} joined (serves {})", name, joined_list(serves));
-    peers.emplace(node, known_peer{std::move(name), std::move(serves),
-                                   std::move(broker), order});
+    i = peers
+            .emplace(node, known_peer{std::move(name), std::move(serves),
+                                      std::move(broker), order})
+            .first;
+    if (order >= configured.size()) {
+      // Where it connected from, as the middleman knows it.
+      self->request(self->state.connector, dial_timeout, caf::get_atom::value,
+                    node)
+          .then(
+              [self](caf::node_id& n, std::string& host, std::uint16_t port) {
+                auto j = self->state.peers.find(n);
+                if (j == self->state.peers.end() || !j->second.address.empty())
+                  return;
+                j->second.address = host + ":" + std::to_string(port);
+                publish_routes(self);
+              },
+              [](caf::error&) {});
+    }
   } else {
     if (i->second.serves != serves)
       log_actors()->info("peer {} now serves {}", name, joined_list(serves));
@@ -97,6 +124,7 @@ void learn(self_ptr self, const caf::node_id& node, std::string name,
     i->second.serves = std::move(serves);
     i->second.order = std::min(i->second.order, order);
   }
+  if (order < configured.size()) i->second.address = configured[order].label;
   publish_routes(self);
 }
 
@@ -204,6 +232,8 @@ directory_impl_actor::behavior_type directory(self_ptr self,
     self->quit(em.reason);
   });
   for (std::size_t i = 0; i < st.configured.size(); ++i) dial(self, i);
+  // The configured peers are down until they answer: consoles list them.
+  if (!st.configured.empty()) publish_routes(self);
   return {
       [self](peer_atom, std::string& name, std::vector<std::string>& serves,
              caf::actor& broker)

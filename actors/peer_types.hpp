@@ -11,11 +11,12 @@
 
 namespace remex::actors {
 
-// A live peer, as routing needs it.
+// A live peer, as routing needs it (and consoles show it).
 struct peer_route {
   std::string name;
   std::vector<std::string> serves;
   broker_actor broker;
+  std::string address;  // HOST:PORT as configured, or where it connected from
 };
 
 // Live peers in the order routing prefers them: configured peers in config

@@ -37,6 +37,7 @@ struct supervisor_state {
   // the agent): no channel, so no remote process of this execution exists.
   bool opening = false;
   bool finished = false;
+  std::set<std::int32_t> delivered;     // signals remex sent the command
   std::shared_ptr<byte_counts> counts;  // for consoles; may be null
   static inline const char* name = "supervisor";
 };
@@ -166,7 +167,7 @@ void start(self_ptr self, session_actor session) {
       source = i->second;
     st.inputs.emplace(s, spawn_input_pump(self, s, source, st.counts));
   }
-  st.forwarder = spawn_signal_forwarder(self);
+  st.forwarder = spawn_signal_forwarder(self, delivery_actor{me});
   auto relay =
       std::make_shared<channel_relay>(me, st.outputs, st.inputs, st.forwarder);
   st.opening = true;
@@ -246,9 +247,21 @@ supervisor_impl_actor::behavior_type supervisor(
         channel_known(self, std::move(ch));
         if (!self->state.stop_reason) attach_sources(self);
       },
+      [self](delivered_atom, std::int32_t signo) {
+        self->state.delivered.insert(signo);
+      },
       [self](exited_atom, outcome& o) {
         auto& st = self->state;
         if (st.result) return;
+        // A shell between sshd and the command reports a death by a signal
+        // remex delivered as its exit code 128+N: say what it was. The
+        // requester's exit code is the same (128+N) either way.
+        if (o.kind == outcome::exited && o.code > 128 &&
+            st.delivered.count(o.code - 128) > 0) {
+          o.kind = outcome::signaled;
+          o.signal = o.code - 128;
+          o.code = 0;
+        }
         st.result = std::move(o);
         for (auto& [s, pump] : st.outputs) self->send(pump, exited_atom::value);
         maybe_finish(self);

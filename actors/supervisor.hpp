@@ -38,7 +38,9 @@ using supervisor_impl_actor = supervisor_actor::extend<
     caf::reacts_to<done_atom, std::uint32_t>,
     caf::reacts_to<log_atom, std::int32_t, std::string>,
     // a line for the requester about the connection (a host key recorded)
-    caf::reacts_to<notice_atom, std::string>, caf::reacts_to<deadline_atom>>;
+    caf::reacts_to<notice_atom, std::string>, caf::reacts_to<deadline_atom>,
+    // the signal forwarder handed signal N to the channel
+    caf::reacts_to<delivered_atom, std::int32_t>>;
 
 // Where a supervisor reports its one outcome (the broker's internal side).
 using report_actor =

@@ -26,6 +26,7 @@ void add_message_types(caf::actor_system_config& cfg) {
       .add_message_type<supervisor_actor>("remex.supervisor_actor")
       .add_message_type<broker_actor>("remex.broker_actor")
       .add_message_type<files_actor>("remex.files_actor")
+      .add_message_type<event_sink_actor>("remex.event_sink_actor")
       // The agent's log levels that travel with a file answer.
       .add_message_type<std::vector<std::int32_t>>("std::vector<int32_t>");
   // The host groups (groups_atom) travel as std::map<std::string,

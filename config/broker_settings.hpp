@@ -36,6 +36,9 @@ struct broker_settings {
   // (globs); a request for any other target goes to a peer that serves it.
   std::string node_name;
   std::vector<std::string> serves{"*"};
+  // Where peers and clients reach this node (HOST:PORT), for consoles;
+  // empty: nowhere (an embedded broker).
+  std::string listen_address;
 };
 
 }  // namespace remex::config

@@ -18,13 +18,14 @@ struct connect_options {
   // 0: the node's default (a daemon's setting, else 10 s and 5 s).
   std::uint32_t connect_timeout_ms = 0;
   std::uint32_t keepalive_ms = 0;
+  std::uint32_t max_connections = 0;  // to the host at once; 0: default 16
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, connect_options& x) {
   return f(caf::meta::type_name("remex.connect_options"), x.identities,
            x.ssh_config, x.known_hosts, x.accept_new_host_key,
-           x.connect_timeout_ms, x.keepalive_ms);
+           x.connect_timeout_ms, x.keepalive_ms, x.max_connections);
 }
 
 }  // namespace remex::config

@@ -46,6 +46,7 @@ and flags override the file:
       --ssh.identities=FILE        repeat it, or give a list: '["a", "b"]'
       --ssh.accept-new-host-key    or =true / =false
       --ssh.connect-timeout=10s    --ssh.keepalive=5s
+      --ssh.max-connections=16     per host
       --limits.max-executions=256  --limits.credit-window=1048576 (bytes)
       --limits.idle-timeout=5min   --limits.shutdown-grace=10s
       --agent.env-keep=PATTERN     --agent.env-remove=PATTERN (lists, as above)

@@ -308,6 +308,10 @@ const daemon_key keys[] = {
      [](settings& s, const value& v, bool) {
        return as_duration(v, false, s.ssh.keepalive);
      }},
+    {"ssh.max-connections", flag_kind::value,
+     [](settings& s, const value& v, bool) {
+       return as_count(v, "a whole number", s.ssh.max_connections);
+     }},
     {"limits.max-executions", flag_kind::value,
      [](settings& s, const value& v, bool) {
        return as_count(v, "a whole number", s.limits.max_executions);

@@ -74,6 +74,9 @@ struct daemon_settings {
     bool accept_new_host_key = false;
     std::chrono::milliseconds connect_timeout{10'000};
     std::chrono::milliseconds keepalive{5'000};
+    // Connections to one host at once; beyond its MaxSessions channels
+    // queue until one frees (a server that allows few sessions).
+    std::size_t max_connections = 16;
   } ssh;
 
   struct limits_group {

@@ -55,9 +55,10 @@ void configure_link(caf::actor_system_config& cfg, const std::string& cert,
   // Another CAF application on the port is refused by name, and so is a
   // remex of another wire generation: the number goes up whenever a public
   // message changes shape (2: the cluster's peer messages, the console's
-  // fields in execution_info), which BASP would otherwise only notice while
+  // fields in execution_info; 3: the console's watch, connect_options'
+  // max_connections), which BASP would otherwise only notice while
   // deserializing.
-  cfg.set("middleman.app-identifiers", std::vector<std::string>{"remex-2"});
+  cfg.set("middleman.app-identifiers", std::vector<std::string>{"remex-3"});
   // A peer that vanishes without closing its socket (a cable, a frozen
   // host) is noticed in seconds, and its executions are cancelled.
   cfg.set("middleman.heartbeat-interval",

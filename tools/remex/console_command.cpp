@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/after.hpp>
 #include <caf/scoped_actor.hpp>
 #include <chrono>
 #include <csignal>
@@ -14,7 +15,6 @@
 #include <cstdlib>
 #include <ctime>
 #include <iostream>
-#include <map>
 
 #include "actors/console_queries.hpp"
 #include "tools/remex/broker_client.hpp"
@@ -109,56 +109,81 @@ bool quit_typed(int ms, bool& input_ended) {
   return ch == 'q' || ch == 'Q';
 }
 
-// Polls ps -a and peers every 200 ms and prints what changed, until q,
-// Ctrl-C, or seconds (0: no limit).
+// One event as a line for a person: what happened, and where.
+std::string event_text(const console_row& r) {
+  auto& what = field(r, "event");
+  auto& node = field(r, "node");
+  if (what == "started")
+    return "started " + field(r, "id") + " on " + field(r, "host") + ": " +
+           field(r, "argv");
+  if (what == "ended")
+    return "ended " + field(r, "id") + ": " + field(r, "outcome");
+  if (what == "node up" || what == "node down") {
+    auto& address = field(r, "address");
+    return "node " + (node == "-" ? address : node) + what.substr(4) +
+           (address.empty() || address == "-" || node == "-"
+                ? ""
+                : " (" + address + ")");
+  }
+  if (what == "connection opened")
+    return "connection opened: " + node + " to " + field(r, "host");
+  if (what == "connection lost")
+    return "connection lost: " + node + " to " + field(r, "host") + ": " +
+           field(r, "why");
+  return what + " on " + node;
+}
+
+// Subscribes to the cluster's events and prints each as the node pushes it,
+// until q, Ctrl-C, seconds (0: no limit) or the node goes away. The watch
+// ends with this actor: the node notices (it monitors it) and forgets it.
 int watch(console& c, double seconds) {
-  std::map<std::string, std::string> executions;  // id -> state
-  std::map<std::string, std::string> nodes;       // name -> up/down
-  bool first = true, input_ended = false;
+  bool input_ended = false;
   raw_terminal raw;  // q without Enter, when a person watches
   interrupted = 0;
   auto until = std::chrono::steady_clock::now() +
                std::chrono::milliseconds(static_cast<long>(seconds * 1000));
+  caf::scoped_actor self{c.sys};
+  bool subscribed = false;
+  self->request(c.broker, answer_timeout, actors::watch_atom::value,
+                caf::actor_cast<actors::event_sink_actor>(self), true)
+      .receive([&](bool ok) { subscribed = ok; },
+               [&](caf::error& err) {
+                 auto why = err == caf::sec::request_timeout
+                                ? c.client.label() + ": no answer"
+                                : actors::refusal_line(c.sys, err);
+                 if (c.json)
+                   std::printf("%s\n", json_object({"error"}, {why}).c_str());
+                 else
+                   std::fprintf(stderr, "remex: %s\n", why.c_str());
+               });
+  if (!subscribed) return 1;
+  self->monitor(c.broker);
   if (!c.json) {
     std::printf("watching (q or Ctrl-C ends)\n");
     std::fflush(stdout);
   }
-  for (;;) {
-    rows_t ps, peers;
-    if (ask(c, {"ps", "-a"}, ps))
-      for (auto& r : ps) {
-        auto& id = field(r, "id");
-        if (id.empty()) continue;
-        auto& state = field(r, "state");
-        auto& before = executions[id];
-        if (!first && before.empty())
-          event(c, {"event", "id", "host", "argv"},
-                {"started", id, field(r, "host"), field(r, "argv")},
-                "started " + id + " on " + field(r, "host") + ": " +
-                    field(r, "argv"));
-        if (!first && before != "finished" && state == "finished")
-          event(c, {"event", "id", "outcome"},
-                {"ended", id, field(r, "outcome")},
-                "ended " + id + ": " + field(r, "outcome"));
-        before = state;
-      }
-    if (ask(c, {"peers"}, peers))
-      for (auto& r : peers) {
-        auto& node = field(r, "node");
-        auto& state = field(r, "state");
-        if (node.empty() || state.empty()) continue;
-        auto& before = nodes[node];
-        if (!first && before != state)
-          event(c, {"event", "node"}, {"node " + state, node},
-                "node " + node + " " + state);
-        before = state;
-      }
-    first = false;
-    if (interrupted || quit_typed(200, input_ended)) break;
+  int status = 0;
+  for (bool done = false; !done;) {
+    // Woken by an event, or every 100 ms to look at the keyboard.
+    self->receive(
+        [&](actors::event_atom, console_row& r) {
+          event(c, r.keys, r.values, event_text(r));
+        },
+        [&](caf::down_msg&) {
+          auto why = c.client.label() + ": connection lost";
+          if (c.json)
+            std::printf("%s\n", json_object({"error"}, {why}).c_str());
+          else
+            std::fprintf(stderr, "remex: %s\n", why.c_str());
+          status = 1;
+          done = true;
+        },
+        caf::after(std::chrono::milliseconds(100)) >> [] {});
+    if (interrupted || quit_typed(0, input_ended)) break;
     if (seconds > 0 && std::chrono::steady_clock::now() >= until) break;
   }
   interrupted = 0;
-  return 0;
+  return status;
 }
 
 // Runs one command; returns its status (0 fine, 1 refused), or -1 for quit.

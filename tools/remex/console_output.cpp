@@ -18,7 +18,12 @@ bool is_number(const std::string& s) {
                      [](unsigned char c) { return std::isdigit(c); });
 }
 
-std::string cell(const std::string& s) {
+// A sha256 in a table: its start is enough to tell agents apart by eye
+// (--json gives all of it).
+constexpr std::size_t digest_shown = 12;
+
+std::string cell(const std::string& column, const std::string& s) {
+  if (column == "agent" && s.size() == 64) return s.substr(0, digest_shown);
   return s.size() <= widest_cell ? s : s.substr(0, widest_cell - 3) + "...";
 }
 
@@ -86,7 +91,7 @@ std::size_t print_rows(const std::vector<actors::console_row>& rows, bool json,
     std::vector<std::string> line;
     for (auto& c : columns) {
       auto* v = field(*r, c);
-      line.push_back(v ? cell(*v) : "-");
+      line.push_back(v ? cell(c, *v) : "-");
     }
     lines.push_back(std::move(line));
   }

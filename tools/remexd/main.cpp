@@ -53,9 +53,14 @@ config::broker_settings broker_settings_of(const config::daemon_settings& d) {
   c.connect_timeout_ms =
       static_cast<std::uint32_t>(d.ssh.connect_timeout.count());
   c.keepalive_ms = static_cast<std::uint32_t>(d.ssh.keepalive.count());
+  c.max_connections = static_cast<std::uint32_t>(d.ssh.max_connections);
   b.record_dir = d.record_dir;
   b.host_groups = d.groups;
   b.node_name = d.name;
+  b.listen_address =
+      (d.listen_host.find(':') != std::string::npos ? "[" + d.listen_host + "]"
+                                                    : d.listen_host) +
+      ":" + std::to_string(d.listen_port);
   b.serves = served_patterns(d);
   return b;
 }
