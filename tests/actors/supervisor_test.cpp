@@ -412,6 +412,8 @@ CAF_TEST(the conversation of one execution) {
   auto sink = ends.sinks.at(1);
   self->send(broker, exec_atom::value, make_request(), ends);
   expect((exec_atom, exec_request, endpoints), from(self).to(broker));
+  // The broker tells its event hub (the node's watchers) that it started.
+  expect((event_atom, console_row), from(broker).to(next()));
   // The supervisor asks the host's session for a channel.
   expect((open_atom, exec_request, listener_ptr), from(_).to(next()));
   // The transport's listener hands the channel to both output pumps, the
