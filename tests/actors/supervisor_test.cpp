@@ -206,6 +206,37 @@ CAF_TEST(signal exit maps to 128 plus N) {
   CAF_CHECK_EQUAL(rs[0].exit_code(), 143);
 }
 
+// A shell between sshd and the command, or the agent, reports a death by
+// signal N as exit code 128+N: after remex delivered N it is signaled(N)
+// (same exit code); without that signal, an exit 143 stays exited(143).
+CAF_TEST(exit 128 plus N after remex delivered N is signaled N) {
+  start(make_request(), make_endpoints());
+  auto sig = attached_signals();
+  CAF_REQUIRE(sig != nullptr);
+  caf::send_as(signals, sig, signal_atom::value, std::int32_t{15});
+  consume_messages();
+  provider->listener->on_exit(transport::exit_status::exited_with(143));
+  consume_messages();
+  auto rs = replies();
+  CAF_REQUIRE_EQUAL(rs.size(), 1u);
+  CAF_CHECK_EQUAL(rs[0].to_string(), "signaled(15)");
+  CAF_CHECK_EQUAL(rs[0].exit_code(), 143);
+}
+
+CAF_TEST(exit 143 without a delivered signal stays exited) {
+  start(make_request(), make_endpoints());
+  auto sig = attached_signals();
+  CAF_REQUIRE(sig != nullptr);
+  caf::send_as(signals, sig, signal_atom::value, std::int32_t{10});
+  consume_messages();
+  provider->listener->on_exit(transport::exit_status::exited_with(143));
+  consume_messages();
+  auto rs = replies();
+  CAF_REQUIRE_EQUAL(rs.size(), 1u);
+  CAF_CHECK_EQUAL(rs[0].to_string(), "exited(143)");
+  CAF_CHECK_EQUAL(rs[0].exit_code(), 143);
+}
+
 CAF_TEST(input and signals reach the channel and credit comes back) {
   start(make_request(), make_endpoints());
   auto input = attached_input();
