@@ -7,11 +7,13 @@ namespace remex::cli {
 const char* console_help =
     "ps                 running executions across the cluster\n"
     "ps -a              and the recently finished, with their outcome\n"
-    "hosts              host connections of every node\n"
-    "peers              cluster nodes: up/down, since, executions\n"
+    "hosts              host connections of every node: channels, opens\n"
+    "                   queued, MaxSessions learned, agent digest, last error\n"
+    "peers              cluster nodes: address, up/down, since, executions\n"
     "kill ID [SIGNAL]   signal an execution (default TERM); ID as ps shows\n"
-    "stats              counters per node\n"
-    "watch [SECONDS]    executions started/ended, nodes up/down, until q,\n"
+    "stats              counters per node (queued: channel opens waiting)\n"
+    "watch [SECONDS]    executions started/ended, nodes up/down, host\n"
+    "                   connections opened/lost, as they happen, until q,\n"
     "                   Ctrl-C or SECONDS\n"
     "help, quit\n";
 
