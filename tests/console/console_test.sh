@@ -258,8 +258,15 @@ wt=$!
 "$remex" console --broker "127.0.0.1:$pb" --token-file "$token" -c watch --json \
   </dev/null >"$tmp/watch-tight.json" 2>&1 &
 wj=$!
-until_out 10 '"watching":2' "$pb" -c stats --json || fail "B never counted its two watchers: $out"
-expect_contains "stats --json: B's relay is A's one watcher" '"watching":1' \
+for ((i = 0; i < 50; i++)); do
+  out=$(con "$pb" -c stats --json)
+  [[ $(echo "$out" | grep '"node":"B"') == *'"watching":2}'* &&
+    $(echo "$out" | grep '"node":"A"') == *'"watching":1}'* ]] && break
+  sleep 0.2
+done
+expect_contains "stats --json: B counts its two watching consoles" '"watching":2}' \
+  "$(echo "$out" | grep '"node":"B"')"
+expect_contains "stats --json: B's relay is A's one watcher" '"watching":1}' \
   "$(echo "$out" | grep '"node":"A"')"
 # The second command is started once the first runs (it has said so), so
 # that it is the second that waits for the channel.
