@@ -180,15 +180,16 @@ session_actor session_for(self_ptr self, const std::string& key,
     auto t = make ? host_transport{make(req), {}} : default_provider(req);
     entry.provider = t.provider;
     // Called on the transport's thread: a message is all it may do.
-    t.provider->watch_connections(
-        [hub = self->state.hub, node = node_label(self),
-         host = req.host_label()](bool up, const std::string& why) {
-          auto row =
-              event_row(up ? "connection opened" : "connection lost", node);
-          row.add("host", host);
-          if (!up) row.add("why", why);
-          caf::anon_send(hub, event_atom::value, std::move(row));
-        });
+    if (t.provider)
+      t.provider->watch_connections(
+          [hub = self->state.hub, node = node_label(self),
+           host = req.host_label()](bool up, const std::string& why) {
+            auto row =
+                event_row(up ? "connection opened" : "connection lost", node);
+            row.add("host", host);
+            if (!up) row.add("why", why);
+            caf::anon_send(hub, event_atom::value, std::move(row));
+          });
     entry.actor =
         spawn_session(self, std::move(t.provider), self->state.settings.agent,
                       std::move(t.shipping));
