@@ -2,6 +2,7 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <caf/actor_system.hpp>
 #include <caf/stateful_actor.hpp>
@@ -13,6 +14,7 @@
 #include <ctime>
 #include <deque>
 #include <map>
+#include <set>
 
 #include "actors/console_queries.hpp"
 #include "actors/event_hub.hpp"
@@ -501,6 +503,16 @@ void note_peers(self_ptr self, const peer_routes& routes,
       peer_event(self, p);
     }
   }
+  // A configured peer that joined by itself first was listed twice, by
+  // its address and then by its name: keep the named one.
+  std::set<std::string> named;
+  for (auto& x : seen)
+    if (!x.name.empty()) named.insert(x.address);
+  seen.erase(std::remove_if(seen.begin(), seen.end(),
+                            [&](const peer_seen& x) {
+                              return x.name.empty() && named.count(x.address);
+                            }),
+             seen.end());
   for (auto& a : down_configured) {
     bool known = false;
     for (auto& p : seen) known = known || p.address == a;

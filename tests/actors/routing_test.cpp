@@ -166,4 +166,44 @@ CAF_TEST(the peer dying mid - run answers failed lost naming it) {
   CAF_CHECK_EQUAL(rs[0].exit_code(), 255);
 }
 
+// What `peers` says on this node as the directory reports peers: a
+// configured peer that never came up is listed down by its address; once
+// it is up, under its name at that address, and listed once even when it
+// joined by itself first (from another port); when lost, down there.
+CAF_TEST(peers lists addresses and configured peers never up) {
+  auto p = sys.spawn(fake_peer, log, false);
+  auto a = caf::actor_cast<broker_actor>(p);
+  auto peers = [&] {
+    self->send(broker, console_atom::value, std::vector<std::string>{"peers"},
+               false);
+    run();
+    std::vector<std::string> out;
+    self->receive([&](std::vector<console_row>& rows) {
+      for (auto& r : rows)
+        out.push_back(r.values[0] + " " + r.values[1] + " " + r.values[2]);
+    });
+    return out;
+  };
+  using lines = std::vector<std::string>;
+  std::vector<std::string> down{"127.0.0.1:7411"};
+  self->send(broker, routes_atom::value, peer_routes{}, down);
+  run();
+  CAF_CHECK_EQUAL(peers(), (lines{"B - up", "- 127.0.0.1:7411 down"}));
+  self->send(broker, routes_atom::value,
+             peer_routes{{"A", {"db*"}, a, "127.0.0.1:40000"}}, down);
+  run();
+  CAF_CHECK_EQUAL(peers(), (lines{"B - up", "- 127.0.0.1:7411 down",
+                                  "A 127.0.0.1:40000 up"}));
+  self->send(broker, routes_atom::value,
+             peer_routes{{"A", {"db*"}, a, "127.0.0.1:7411"}},
+             std::vector<std::string>{});
+  run();
+  CAF_CHECK_EQUAL(peers(), (lines{"B - up", "A 127.0.0.1:7411 up"}));
+  self->send(broker, routes_atom::value, peer_routes{}, down);
+  run();
+  CAF_CHECK_EQUAL(peers(), (lines{"B - up", "A 127.0.0.1:7411 down"}));
+  caf::anon_send_exit(p, caf::exit_reason::kill);
+  run();
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
