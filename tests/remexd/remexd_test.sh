@@ -16,20 +16,8 @@ remex=$(realpath "${1:?usage: remexd_test.sh PATH/TO/remex PATH/TO/remexd}")
 remexd=$(realpath "${2:?usage: remexd_test.sh PATH/TO/remex PATH/TO/remexd}")
 . "$here/../cli/lib.sh"
 
-tmp=$(mktemp -d)
-# Others may walk through it: only what remexd creates keeps them out.
-chmod 0755 "$tmp"
-start_fixture "$tmp"
-fx=(-H fixture -F "$FIXTURE_SSH_CONFIG")
-daemons=()
-# shellcheck disable=SC2064 # the fixture's paths are fixed now
-trap "for p in \${daemons[@]+\"\${daemons[@]}\"}; do kill -KILL \$p 2>/dev/null; done
-      '$here/../fixtures/sshd-fixture' stop '$tmp/fixture' >/dev/null 2>&1
-      rm -rf '$tmp'" EXIT
+start_node_fixture
 test_started=$(date +%s)
-
-now_ms() { date +%s%3N; }
-section() { echo "# $1"; }
 
 # launch DIR [ARGS...]: a remexd on a free loopback port, its log in
 # DIR/remexd.log, its token DIR/token (or $TOKEN, whose folders need not
