@@ -544,7 +544,6 @@ cli_actors& the_actors() {
     auto* x = new cli_actors;
     if (auto why = x->client.prepare(broker_choice, x->cfg); !why.empty())
       throw link_failure(why);
-    x->cfg.set("scheduler.policy", caf::atom("sharing"));
     x->sys = std::make_unique<caf::actor_system>(x->cfg);
     x->self = std::make_unique<caf::scoped_actor>(*x->sys);
     return x;
