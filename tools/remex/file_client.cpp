@@ -348,8 +348,11 @@ class agent_reader : public file_reader {
       next_offset_ += chunk_size;
       inflight_.push_back(send(*s_, std::move(r)));
     }
-    auto resp = wait(inflight_.front(), host_);
+    // Out of the queue before the wait: a lost link throws from it, and the
+    // destructor must not wait on the spent future again.
+    auto f = std::move(inflight_.front());
     inflight_.pop_front();
+    auto resp = wait(f, host_);
     if (resp.er != 0) {
       done_ = ended_ = true;
       return static_cast<int>(resp.er);
@@ -415,7 +418,9 @@ class agent_writer : public file_writer {
 
  private:
   void reap() {
-    auto& [f, size] = inflight_.front();
+    // Out of the queue before the wait, as in agent_reader::next.
+    auto [f, size] = std::move(inflight_.front());
+    inflight_.pop_front();
     auto resp = wait(f, host_);
     if (!error_) {
       if (resp.er != 0)
@@ -423,7 +428,6 @@ class agent_writer : public file_writer {
       else if (resp.n != static_cast<std::int64_t>(size))
         error_ = EIO;
     }
-    inflight_.pop_front();
   }
 
   std::shared_ptr<transport::file_session> s_;
