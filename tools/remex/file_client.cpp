@@ -15,6 +15,7 @@
 #include <future>
 
 #include "actors/broker.hpp"
+#include "actors/console_queries.hpp"
 #include "actors/types.hpp"
 #include "protocol/limits.hpp"
 #include "protocol/partial_files.hpp"
@@ -292,13 +293,6 @@ answer_future send(transport::file_session& s, file_op_request req) {
   return f;
 }
 
-// A lost link as one line naming the host ("HOST: reason").
-std::string qualified(const std::string& host, std::string why) {
-  if (why.rfind("remex: ", 0) == 0) why.erase(0, 7);
-  if (why.rfind(host + ":", 0) != 0) why = host + ": " + why;
-  return why;
-}
-
 file_op_response wait(answer_future& f, const std::string& host) {
   auto a = f.get();
   if (a.lost()) throw link_failure(qualified(host, a.message));
@@ -555,16 +549,6 @@ cli_actors& the_actors() {
   return *a;
 }
 
-// A broker's refusal ("no node serves it", "broker shutting down") travels
-// as a runtime_error whose context is its one line: say the line alone.
-std::string reason_of(caf::actor_system& sys, const caf::error& e) {
-  if (e.category() == caf::atom("system") &&
-      e.code() == static_cast<std::uint8_t>(caf::sec::runtime_error) &&
-      e.context().match_elements<std::string>())
-    return e.context().get_as<std::string>(0);
-  return sys.render(e);
-}
-
 // The file session a remexd holds for us on req's host.
 std::shared_ptr<transport::file_session> open_remote_files(
     cli_actors& a, const actors::exec_request& req) {
@@ -575,13 +559,19 @@ std::shared_ptr<transport::file_session> open_remote_files(
   (*a.self)
       ->request(a.broker, caf::infinite, actors::files_atom::value, req)
       .receive([&](actors::files_actor& f) { files = std::move(f); },
-               [&](caf::error& e) { error = reason_of(*a.sys, e); });
+               [&](caf::error& e) { error = actors::refusal_line(*a.sys, e); });
   if (!files) throw link_failure(qualified(req.host_label(), error));
   return remote_file_session(*a.sys, std::move(files), a.client.label(),
                              a.client.liveness());
 }
 
 }  // namespace
+
+std::string qualified(const std::string& host, std::string why) {
+  if (why.rfind("remex: ", 0) == 0) why.erase(0, 7);
+  if (why.rfind(host + ":", 0) != 0) why = host + ": " + why;
+  return why;
+}
 
 bool file_info::is_dir() const {
   return S_ISDIR(mode);
@@ -627,7 +617,7 @@ std::shared_ptr<transport::file_session> open_file_session(
   (*a.self)
       ->request(session, caf::infinite, actors::files_atom::value)
       .receive([&](actors::file_session_ptr& s) { files = std::move(s); },
-               [&](caf::error& e) { error = reason_of(*a.sys, e); });
+               [&](caf::error& e) { error = actors::refusal_line(*a.sys, e); });
   if (!files) throw link_failure(qualified(req.host_label(), error));
   return files;
 }
