@@ -113,7 +113,13 @@ caf::expected<outcome> ask_exec(caf::actor_system& sys,
             reason ? reason : caf::make_error(caf::sec::request_receiver_down));
       },
       exec_atom::value, std::move(req), std::move(ends));
-  return got.get();
+  try {
+    return got.get();
+  } catch (const std::future_error&) {
+    // The asker ended without answering (it cannot, short of a crash):
+    // a line and 255 rather than std::terminate.
+    return caf::make_error(caf::sec::request_receiver_down);
+  }
 }
 
 }  // namespace
