@@ -8,6 +8,7 @@
 #include "actors/broker.hpp"
 #include "actors/types.hpp"
 #include "caf/test/dsl.hpp"
+#include "replies.hpp"
 #include "scripted_transport.hpp"
 
 using namespace remex;
@@ -83,15 +84,7 @@ struct fixture : test_coordinator_fixture<config> {
     consume_messages();
   }
 
-  std::vector<outcome> replies() {
-    std::vector<outcome> out;
-    bool more = true;
-    while (more)
-      self->receive(
-          [&](outcome& o) { out.push_back(std::move(o)); },
-          caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
-    return out;
-  }
+  std::vector<outcome> replies() { return test::replies_in(self); }
 };
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include "actors/broker.hpp"
 #include "actors/types.hpp"
 #include "caf/test/dsl.hpp"
+#include "replies.hpp"
 #include "scripted_transport.hpp"
 
 using namespace remex;
@@ -143,15 +144,7 @@ struct fixture : test_coordinator_fixture<config> {
   }
 
   // Every reply in self's mailbox.
-  std::vector<outcome> replies() {
-    std::vector<outcome> out;
-    bool more = true;
-    while (more)
-      self->receive(
-          [&](outcome& o) { out.push_back(std::move(o)); },
-          caf::after(std::chrono::seconds(0)) >> [&] { more = false; });
-    return out;
-  }
+  std::vector<outcome> replies() { return test::replies_in(self); }
 
   input_actor attached_input() {
     return deref<source_actor::stateful_base<source_state>>(source).state.input;

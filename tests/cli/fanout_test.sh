@@ -55,7 +55,6 @@ hosts() { # hosts FROM TO [SKIP_FROM SKIP_TO]: the aliases hFROM..hTO, one a lin
     printf 'h%02d\n' "$i"
   done
 }
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # The cases, with every remex fanout as: "$remex" fanout "${via[@]}" -F cfg …
 cases() {

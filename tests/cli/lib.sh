@@ -64,6 +64,30 @@ start_fixture() {
   }
   . "$fx/env"
 }
+
+# start_node_fixture [CLEANUP]: the common start of the tests that run remexd
+# nodes. Sets tmp (a fresh folder; others may walk through it: only what
+# remexd creates keeps them out), starts the sshd fixture in it, sets fx (the
+# options that reach it) and an empty daemons array (start_node and the
+# test's own launches add their pids). At exit: every daemon killed, then the
+# shell command CLEANUP (if any), then the sshd stopped and tmp removed.
+start_node_fixture() {
+  tmp=$(mktemp -d)
+  chmod 0755 "$tmp"
+  start_fixture "$tmp"
+  fx=(-H fixture -F "$FIXTURE_SSH_CONFIG")
+  daemons=()
+  # shellcheck disable=SC2064 # the fixture's paths are fixed now
+  trap "for p in \${daemons[@]+\"\${daemons[@]}\"}; do kill -KILL \$p 2>/dev/null; done
+      ${1:-:}
+      '$lib_dir/../fixtures/sshd-fixture' stop '$tmp/fixture' >/dev/null 2>&1
+      rm -rf '$tmp'" EXIT
+}
+
+now_ms() { date +%s%3N; }
+# section TITLE: a heading in the test's output.
+section() { echo "# $1"; }
+
 # start_silent_listener DIR: a TCP listener on 127.0.0.1 that accepts
 # connections and never says a word (a host whose sshd hangs before its
 # banner). Sets SILENT_PORT; every accepted connection adds a line to

@@ -19,8 +19,6 @@ if [ "$where" = ssh ]; then
   host="$FIXTURE_USER@$FIXTURE_HOST:$FIXTURE_PORT"
 fi
 
-now_ms() { echo $(($(date +%s%N) / 1000000)); }
-
 for backend in agent ssh; do
   t="$backend:"
   rec="$tmp/$backend.rec"

@@ -17,21 +17,10 @@ remex=$(realpath "${1:?usage: cluster_test.sh PATH/TO/remex PATH/TO/remexd}")
 remexd=$(realpath "${2:?usage: cluster_test.sh PATH/TO/remex PATH/TO/remexd}")
 . "$here/../cli/lib.sh"
 
-tmp=$(mktemp -d)
-chmod 0755 "$tmp"
-start_fixture "$tmp"
-fx=(-H fixture -F "$FIXTURE_SSH_CONFIG")
-daemons=()
-# shellcheck disable=SC2064 # the fixture's paths are fixed now
-trap "for p in \${daemons[@]+\"\${daemons[@]}\"}; do kill -KILL \$p 2>/dev/null; done
-      '$here/../fixtures/sshd-fixture' stop '$tmp/fixture' >/dev/null 2>&1
-      rm -rf '$tmp'" EXIT
+start_node_fixture
 test_started=$(date +%s)
 # The nodes of one user on one machine share the user's token file.
 token=$tmp/token
-
-now_ms() { date +%s%3N; }
-section() { echo "# $1"; }
 
 # joined NODE PEER [SECONDS] [COUNT]: NODE's log says PEER joined (COUNT
 # times, default 1) within SECONDS (default 10).

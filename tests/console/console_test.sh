@@ -17,19 +17,11 @@ remex=$(realpath "${1:?usage: console_test.sh PATH/TO/remex PATH/TO/remexd}")
 remexd=$(realpath "${2:?usage: console_test.sh PATH/TO/remex PATH/TO/remexd}")
 . "$here/../cli/lib.sh"
 
-tmp=$(mktemp -d)
-chmod 0755 "$tmp"
-start_fixture "$tmp"
-fx=(-H fixture -F "$FIXTURE_SSH_CONFIG")
-fixture_home=$(getent passwd "$FIXTURE_USER" | cut -d: -f6)
-daemons=()
+# shellcheck disable=SC2016 # expanded at exit, when tmp is set
+start_node_fixture 'tmux -S "$tmp/tmux.sock" kill-server 2>/dev/null
+      "$here/../fixtures/sshd-fixture" stop "$tmp/tight" >/dev/null 2>&1'
 tmux_sock=$tmp/tmux.sock
-# shellcheck disable=SC2064 # the fixture's paths are fixed now
-trap "for p in \${daemons[@]+\"\${daemons[@]}\"}; do kill -KILL \$p 2>/dev/null; done
-      tmux -S '$tmux_sock' kill-server 2>/dev/null
-      '$here/../fixtures/sshd-fixture' stop '$tmp/fixture' >/dev/null 2>&1
-      '$here/../fixtures/sshd-fixture' stop '$tmp/tight' >/dev/null 2>&1
-      rm -rf '$tmp'" EXIT
+fixture_home=$(getent passwd "$FIXTURE_USER" | cut -d: -f6)
 token=$tmp/token
 
 # con PORT ARGS...: remex console through the node on PORT.

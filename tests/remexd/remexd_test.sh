@@ -16,20 +16,8 @@ remex=$(realpath "${1:?usage: remexd_test.sh PATH/TO/remex PATH/TO/remexd}")
 remexd=$(realpath "${2:?usage: remexd_test.sh PATH/TO/remex PATH/TO/remexd}")
 . "$here/../cli/lib.sh"
 
-tmp=$(mktemp -d)
-# Others may walk through it: only what remexd creates keeps them out.
-chmod 0755 "$tmp"
-start_fixture "$tmp"
-fx=(-H fixture -F "$FIXTURE_SSH_CONFIG")
-daemons=()
-# shellcheck disable=SC2064 # the fixture's paths are fixed now
-trap "for p in \${daemons[@]+\"\${daemons[@]}\"}; do kill -KILL \$p 2>/dev/null; done
-      '$here/../fixtures/sshd-fixture' stop '$tmp/fixture' >/dev/null 2>&1
-      rm -rf '$tmp'" EXIT
+start_node_fixture
 test_started=$(date +%s)
-
-now_ms() { date +%s%3N; }
-section() { echo "# $1"; }
 
 # launch DIR [ARGS...]: a remexd on a free loopback port, its log in
 # DIR/remexd.log, its token DIR/token (or $TOKEN, whose folders need not
@@ -400,6 +388,34 @@ case_remexd_killed() {
   done
 }
 
+# --- 6a. remexd SIGKILLed mid-transfer -------------------------------------
+# remex fs reads and writes with several requests in flight: a link lost
+# under them is one line and exit 255, never an abort (a spent request once
+# was waited on again while unwinding).
+case_remexd_killed_files() {
+  section "remexd killed mid-transfer"
+  local d=$tmp/dkillf rc
+  launch "$d" || return
+  local fs=("$remex" --broker "$B" --token-file "$REMEXD_TOKEN" fs "${fx[@]}")
+  "${fs[@]}" cat /dev/zero >/dev/null 2>"$d/cat.err" &
+  local cat_pid=$!
+  # A steady 10 MB/s: the writes stay in flight without filling the disk.
+  # It ends with the pipe (head fails on EPIPE).
+  (while head -c 524288 /dev/zero 2>/dev/null; do sleep 0.05; done) |
+    "${fs[@]}" put "dkillf-$RANDOM" 2>"$d/put.err" &
+  local put_pid=$!
+  sleep 2
+  kill -KILL "$REMEXD_PID"
+  await "$cat_pid" 20
+  rc=$?
+  expect_eq "fs cat: the client exits 255" 255 "$rc"
+  expect_one_line "fs cat" "$d/cat.err" "remex: fixture: broker $B: connection lost"
+  await "$put_pid" 20
+  rc=$?
+  expect_eq "fs put: the client exits 255" 255 "$rc"
+  expect_one_line "fs put" "$d/put.err" "remex: fixture: broker $B: connection lost"
+}
+
 # --- 6b. remexd silent mid-command (SIGSTOP: no FIN, no RST) -------------
 # The client asks remexd every 2 s and gives it up after 5 unanswered asks
 # (node/link_watch.hpp): CAF's own timeout is off in clients because it
@@ -532,6 +548,7 @@ case_config
 case_sigterm
 case_client_killed
 case_remexd_killed
+case_remexd_killed_files
 case_remexd_silent
 case_many
 case_sighup

@@ -246,18 +246,9 @@ int console_command(const std::vector<std::string>& args) {
   }
   caf::actor_system_config cfg;
   broker_client client;
-  if (auto why = client.prepare(o, cfg); !why.empty()) {
-    std::fprintf(stderr, "remex: %s\n", why.c_str());
-    return 255;
-  }
-  cfg.set("scheduler.policy", caf::atom("sharing"));
+  if (!client.ready(o, cfg)) return 255;
   caf::actor_system sys{cfg};
-  auto broker = client.open(sys, error);
-  if (!broker) {
-    std::fprintf(stderr, "remex: %s\n", error.c_str());
-    std::fflush(stderr);
-    std::_Exit(255);
-  }
+  auto broker = client.open_or_exit(sys);
   struct sigaction sa {};
   sa.sa_handler = on_sigint;
   sa.sa_flags = SA_RESTART;

@@ -19,6 +19,7 @@
 #include "config/daemon_settings.hpp"
 #include "config/host_groups.hpp"
 #include "tools/remex/broker_client.hpp"
+#include "tools/remex/broker_watch.hpp"
 #include "tools/remex/fanout_options.hpp"
 #include "tools/remex/fanout_output.hpp"
 #include "tools/remex/signal_block.hpp"
@@ -304,10 +305,9 @@ caf::behavior driver(driver_ptr self, fanout_plan plan, broker_actor broker,
   st.broker = broker;
   st.out_writer = std::move(out_writer);
   st.err_writer = std::move(err_writer);
-  // A remexd that dies never answers the requests it holds (CAF 0.17 drops
-  // what is sent to a dead node's proxy): its death ends them here.
-  self->monitor(liveness);
-  self->set_down_handler([self](caf::down_msg&) {
+  // A remexd that dies never answers the requests it holds: its death ends
+  // them here.
+  on_broker_lost(self, liveness, [self](const caf::error&) {
     auto& st = self->state;
     std::vector<std::size_t> lost;
     for (auto& kv : st.running) lost.push_back(kv.first);
@@ -425,10 +425,7 @@ int fanout_command(const std::vector<std::string>& args) {
 
   caf::actor_system_config cfg;
   broker_client client;
-  if (auto why = client.prepare(o, cfg); !why.empty()) {
-    std::fprintf(stderr, "remex: %s\n", why.c_str());
-    return 255;
-  }
+  if (!client.ready(o, cfg)) return 255;
   // Groups come from where the broker is configured: the hosts file for
   // the embedded one (read here, before anything starts), remexd's config
   // for a remexd (asked once connected, before any host is).
@@ -448,15 +445,8 @@ int fanout_command(const std::vector<std::string>& args) {
     if (auto why = resolve_hosts(plan, groups); !why.empty())
       return selection_error(why, where);
   }
-  cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{cfg};
-  std::string error;
-  auto broker = client.open(sys, error);
-  if (!broker) {
-    std::fprintf(stderr, "remex: %s\n", error.c_str());
-    std::fflush(stderr);
-    std::_Exit(255);
-  }
+  auto broker = client.open_or_exit(sys);
   if (client.remote()) {
     auto why = resolve_remote_hosts(sys, broker, client.label(), plan);
     if (why >= 0) {

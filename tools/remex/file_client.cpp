@@ -293,13 +293,6 @@ answer_future send(transport::file_session& s, file_op_request req) {
   return f;
 }
 
-// A lost link as one line naming the host ("HOST: reason").
-std::string qualified(const std::string& host, std::string why) {
-  if (why.rfind("remex: ", 0) == 0) why.erase(0, 7);
-  if (why.rfind(host + ":", 0) != 0) why = host + ": " + why;
-  return why;
-}
-
 file_op_response wait(answer_future& f, const std::string& host) {
   auto a = f.get();
   if (a.lost()) throw link_failure(qualified(host, a.message));
@@ -349,8 +342,11 @@ class agent_reader : public file_reader {
       next_offset_ += chunk_size;
       inflight_.push_back(send(*s_, std::move(r)));
     }
-    auto resp = wait(inflight_.front(), host_);
+    // Out of the queue before the wait: a lost link throws from it, and the
+    // destructor must not wait on the spent future again.
+    auto f = std::move(inflight_.front());
     inflight_.pop_front();
+    auto resp = wait(f, host_);
     if (resp.er != 0) {
       done_ = ended_ = true;
       return static_cast<int>(resp.er);
@@ -416,7 +412,9 @@ class agent_writer : public file_writer {
 
  private:
   void reap() {
-    auto& [f, size] = inflight_.front();
+    // Out of the queue before the wait, as in agent_reader::next.
+    auto [f, size] = std::move(inflight_.front());
+    inflight_.pop_front();
     auto resp = wait(f, host_);
     if (!error_) {
       if (resp.er != 0)
@@ -424,7 +422,6 @@ class agent_writer : public file_writer {
       else if (resp.n != static_cast<std::int64_t>(size))
         error_ = EIO;
     }
-    inflight_.pop_front();
   }
 
   std::shared_ptr<transport::file_session> s_;
@@ -545,7 +542,6 @@ cli_actors& the_actors() {
     auto* x = new cli_actors;
     if (auto why = x->client.prepare(broker_choice, x->cfg); !why.empty())
       throw link_failure(why);
-    x->cfg.set("scheduler.policy", caf::atom("sharing"));
     x->sys = std::make_unique<caf::actor_system>(x->cfg);
     x->self = std::make_unique<caf::scoped_actor>(*x->sys);
     return x;
@@ -570,6 +566,12 @@ std::shared_ptr<transport::file_session> open_remote_files(
 }
 
 }  // namespace
+
+std::string qualified(const std::string& host, std::string why) {
+  if (why.rfind("remex: ", 0) == 0) why.erase(0, 7);
+  if (why.rfind(host + ":", 0) != 0) why = host + ": " + why;
+  return why;
+}
 
 bool file_info::is_dir() const {
   return S_ISDIR(mode);

@@ -26,6 +26,10 @@ struct link_failure : std::runtime_error {
   using std::runtime_error::runtime_error;
 };
 
+// A lost link as one line naming the host ("HOST: reason"), whether or not
+// the transport's message already carries "remex: " or the host.
+std::string qualified(const std::string& host, std::string why);
+
 // What a stat says, in Unix terms (st_mode with its type bits).
 struct file_info {
   std::string name;

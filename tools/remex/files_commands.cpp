@@ -50,13 +50,6 @@ namespace {
 
 // ---- shared -------------------------------------------------------------
 
-// The line a failed link prints (transport messages may carry a prefix).
-void report_link(const std::string& host, std::string line) {
-  if (line.rfind("remex: ", 0) == 0) line.erase(0, 7);
-  if (line.rfind(host + ":", 0) != 0) line = host + ": " + line;
-  std::fprintf(stderr, "remex: %s\n", line.c_str());
-}
-
 void report(const std::string& host, const std::string& path, int err) {
   std::fprintf(stderr, "remex: %s: %s: %s\n", host.c_str(), path.c_str(),
                std::strerror(err));
@@ -336,7 +329,8 @@ int paths_command(const std::vector<std::string>& args) {
       std::fprintf(stderr, "remex: %s: %s\n", host.c_str(), w.c_str());
   }
   if (answer.failure != transport::failure_kind::none) {
-    report_link(host, answer.message);
+    std::fprintf(stderr, "remex: %s\n",
+                 qualified(host, answer.message).c_str());
     finish(255);
   }
   std::string out;

@@ -7,6 +7,7 @@
 #include <mutex>
 
 #include "protocol/codec.hpp"
+#include "tools/remex/broker_watch.hpp"
 
 namespace remex::cli {
 
@@ -76,54 +77,40 @@ class remote_session : public transport::file_session {
   using answer_fn =
       std::function<void(failure_kind, std::string, protocol::frame*)>;
 
-  // One short-lived actor per request: it asks, and answers "lost" when the
-  // link to remexd drops, since CAF 0.17 never answers a request to an
-  // actor of a node that went away. Requests stay in flight together.
+  // Requests stay in flight together, each answered "lost" when the files
+  // actor or the link to remexd goes first.
   template <class Atom, class Arg>
   void ask(Atom atom, Arg arg, answer_fn done) {
-    auto files = files_;
     auto broker = broker_;
-    auto liveness = liveness_;
     std::shared_ptr<std::function<void(int, std::string)>> log;
     {
       std::lock_guard<std::mutex> g{mtx_};
       log = log_;
     }
-    sys_.spawn([=](caf::event_based_actor* self) mutable {
-      auto answered = std::make_shared<bool>(false);
-      auto finish = [=](failure_kind k, std::string m, protocol::frame* r) {
-        if (*answered) return;
-        *answered = true;
-        done(k, std::move(m), r);
-        self->quit();
-      };
-      self->monitor(files);
-      self->monitor(liveness);  // a silent remexd
-      self->set_down_handler([=](caf::down_msg&) {
-        finish(failure_kind::lost, broker + ": connection lost", nullptr);
-      });
-      self->request(files, caf::infinite, atom, std::move(arg))
-          .then(
-              [=](std::uint8_t k, std::string& message, std::string& bytes,
-                  std::vector<std::int32_t>& levels,
-                  std::vector<std::string>& lines) {
-                if (log && *log)
-                  for (size_t j = 0; j < levels.size() && j < lines.size(); ++j)
-                    (*log)(levels[j], lines[j]);
-                protocol::frame r;
-                if (k == 0 && !decode_answer(std::move(bytes), r)) {
-                  finish(failure_kind::lost, broker + ": malformed answer",
-                         nullptr);
-                  return;
-                }
-                finish(static_cast<failure_kind>(k), std::move(message),
-                       k == 0 ? &r : nullptr);
-              },
-              [=](caf::error& e) {
-                finish(failure_kind::lost,
-                       broker + ": " + self->system().render(e), nullptr);
-              });
-    });
+    auto* sys = &sys_;
+    ask_watched(
+        sys_, liveness_, {caf::actor_cast<caf::actor>(files_)}, files_,
+        [=](std::uint8_t k, std::string& message, std::string& bytes,
+            std::vector<std::int32_t>& levels,
+            std::vector<std::string>& lines) {
+          if (log && *log)
+            for (size_t j = 0; j < levels.size() && j < lines.size(); ++j)
+              (*log)(levels[j], lines[j]);
+          protocol::frame r;
+          if (k == 0 && !decode_answer(std::move(bytes), r)) {
+            done(failure_kind::lost, broker + ": malformed answer", nullptr);
+            return;
+          }
+          done(static_cast<failure_kind>(k), std::move(message),
+               k == 0 ? &r : nullptr);
+        },
+        [=](const caf::error& e) {
+          done(failure_kind::lost, broker + ": " + sys->render(e), nullptr);
+        },
+        [=](const caf::error&) {
+          done(failure_kind::lost, broker + ": connection lost", nullptr);
+        },
+        atom, std::move(arg));
   }
 
   caf::actor_system& sys_;

@@ -8,14 +8,13 @@
 #include <algorithm>
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
-#include <caf/event_based_actor.hpp>
-#include <caf/scoped_actor.hpp>
 #include <cerrno>
 #include <chrono>
 #include <climits>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <future>
 #include <memory>
 #include <thread>
 
@@ -23,6 +22,7 @@
 #include "actors/log.hpp"
 #include "actors/types.hpp"
 #include "tools/remex/broker_client.hpp"
+#include "tools/remex/broker_watch.hpp"
 #include "tools/remex/run_options.hpp"
 #include "tools/remex/signal_block.hpp"
 #include "tools/remex/signal_relay.hpp"
@@ -97,42 +97,29 @@ void report_failure(const exec_request& req, const outcome& o) {
                o.message.c_str());
 }
 
-// Asks the broker and answers with its outcome, or with an error as soon
-// as the broker is gone. In CAF 0.17 a request to an actor on another node
-// is never answered when that node dies (the proxy drops what is sent to
-// it; nothing bounces), so a remexd that is killed would leave `remex run`
-// waiting for ever: this actor watches the broker's liveness
-// (broker_client::liveness) and fails the request when the link drops.
-caf::actor spawn_asker(caf::actor_system& sys, broker_actor broker,
-                       caf::actor liveness) {
-  return sys.spawn([broker,
-                    liveness](caf::event_based_actor* self) -> caf::behavior {
-    self->monitor(liveness);
-    return {
-        [self, broker](exec_atom, exec_request& req, endpoints& ends) {
-          auto rp = self->make_response_promise<outcome>();
-          // One promise for both ways the answer may come, whichever is
-          // first (CAF keeps handlers const; the promise is not).
-          auto answer = std::make_shared<decltype(rp)>(rp);
-          self->set_down_handler([answer](caf::down_msg& dm) {
-            if (answer->pending())
-              answer->deliver(
-                  dm.reason ? dm.reason
-                            : caf::make_error(caf::sec::request_receiver_down));
-          });
-          self->request(broker, caf::infinite, exec_atom::value, std::move(req),
-                        std::move(ends))
-              .then(
-                  [answer](outcome& o) {
-                    if (answer->pending()) answer->deliver(std::move(o));
-                  },
-                  [answer](caf::error& e) {
-                    if (answer->pending()) answer->deliver(std::move(e));
-                  });
-          return rp;
-        },
-    };
-  });
+// The broker's outcome, or an error as soon as the broker is gone.
+caf::expected<outcome> ask_exec(caf::actor_system& sys,
+                                const broker_client& client,
+                                const broker_actor& broker, exec_request req,
+                                endpoints ends) {
+  auto answer = std::make_shared<std::promise<caf::expected<outcome>>>();
+  auto got = answer->get_future();
+  ask_watched(
+      sys, client.liveness(), {}, broker,
+      [answer](outcome& o) { answer->set_value(std::move(o)); },
+      [answer](const caf::error& e) { answer->set_value(e); },
+      [answer](const caf::error& reason) {
+        answer->set_value(
+            reason ? reason : caf::make_error(caf::sec::request_receiver_down));
+      },
+      exec_atom::value, std::move(req), std::move(ends));
+  try {
+    return got.get();
+  } catch (const std::future_error&) {
+    // The asker ended without answering (it cannot, short of a crash):
+    // a line and 255 rather than std::terminate.
+    return caf::make_error(caf::sec::request_receiver_down);
+  }
 }
 
 }  // namespace
@@ -176,20 +163,9 @@ int run_command(const std::vector<std::string>& args) {
 
   caf::actor_system_config cfg;
   broker_client client;
-  if (auto why = client.prepare(*opts, cfg); !why.empty()) {
-    std::fprintf(stderr, "remex: %s\n", why.c_str());
-    return 255;
-  }
-  // Idle work-stealing workers poll and nap; for the CLI's few actors the
-  // sleeping, shared-queue policy costs about half the CPU per GB moved.
-  cfg.set("scheduler.policy", caf::atom("sharing"));
+  if (!client.ready(*opts, cfg)) return 255;
   caf::actor_system sys{cfg};
-  auto broker = client.open(sys, error);
-  if (!broker) {
-    std::fprintf(stderr, "remex: %s\n", error.c_str());
-    std::fflush(stderr);
-    std::_Exit(255);
-  }
+  auto broker = client.open_or_exit(sys);
 
   int stdin_fd = STDIN_FILENO;
   if (opts->stdin_null) stdin_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -226,37 +202,26 @@ int run_command(const std::vector<std::string>& args) {
             req.timeout_ms + 1000));
   }
   int code = 255;
-  caf::scoped_actor self{sys};
-  auto asker = spawn_asker(sys, broker, client.liveness());
-  self->request(asker, caf::infinite, exec_atom::value, req, ends)
-      .receive(
-          [&](const outcome& o) {
-            code = o.exit_code();
-            if (o.failure == transport::failure_kind::output &&
-                bridged->pipe_broken) {
-              code = 128 + SIGPIPE;  // quietly, like a pipeline's writer
-              return;
-            }
-            if (o.kind == outcome::failed && !o.message.empty())
-              report_failure(req, o);
-            else if (o.kind == outcome::timed_out)
-              std::fprintf(
-                  stderr, "remex: %s: timed out after %.3g s%s\n",
-                  req.host_label().c_str(), timeout_ms / 1000.0,
-                  o.cleanup_done ? "" : " (remote cleanup not confirmed)");
-          },
-          [&](const caf::error& err) {
-            if (client.remote())
-              // The link or the remexd died: whether the command ran, and
-              // how it ended, nobody here can know.
-              std::fprintf(stderr,
-                           "remex: %s: connection lost; the command's fate "
-                           "is unknown\n",
-                           client.label().c_str());
-            else
-              std::fprintf(stderr, "remex: %s: %s\n", req.host_label().c_str(),
-                           sys.render(err).c_str());
-          });
+  if (auto o = ask_exec(sys, client, broker, req, ends)) {
+    code = o->exit_code();
+    if (o->failure == transport::failure_kind::output && bridged->pipe_broken)
+      code = 128 + SIGPIPE;  // quietly, like a pipeline's writer
+    else if (o->kind == outcome::failed && !o->message.empty())
+      report_failure(req, *o);
+    else if (o->kind == outcome::timed_out)
+      std::fprintf(stderr, "remex: %s: timed out after %.3g s%s\n",
+                   req.host_label().c_str(), timeout_ms / 1000.0,
+                   o->cleanup_done ? "" : " (remote cleanup not confirmed)");
+  } else if (client.remote()) {
+    // The link or the remexd died: whether the command ran, and how it
+    // ended, nobody here can know.
+    std::fprintf(stderr,
+                 "remex: %s: connection lost; the command's fate is unknown\n",
+                 client.label().c_str());
+  } else {
+    std::fprintf(stderr, "remex: %s: %s\n", req.host_label().c_str(),
+                 sys.render(o.error()).c_str());
+  }
   // Every byte of output has been written by the sinks before the outcome
   // arrived. Readers may sit in poll() on a terminal: end without joining.
   std::fflush(stdout);
