@@ -55,6 +55,7 @@ config::broker_settings broker_settings_of(const config::daemon_settings& d) {
       static_cast<std::uint32_t>(d.ssh.connect_timeout.count());
   c.keepalive_ms = static_cast<std::uint32_t>(d.ssh.keepalive.count());
   b.record_dir = d.record_dir;
+  b.secret_env = d.secret_env;
   b.host_groups = d.groups;
   b.node_name = d.name;
   b.serves = served_patterns(d);
