@@ -3,10 +3,12 @@
 # namespace, an sshd in another, joined by a veth pair this test makes (the
 # addresses are private ones inside those namespaces; nothing reaches a real
 # network). Mid-stream the link is taken down, or every packet dropped by
-# a neighbour entry that sends it nowhere: remex's keepalive (remexd --ssh.keepalive) must give the connection
-# up within its budget, the execution ends 255 with one line saying the
+# a neighbour entry that sends it nowhere: remex's keepalive (remexd
+# --ssh.keepalive) must give the connection up within its budget, the
+# execution ends 255 with one line saying the
 # connection is lost, nothing hangs, and remexd serves another host
-# meanwhile and afterwards. Once the link is back, no remote process of the
+# meanwhile and afterwards; embedded, ServerAliveInterval in ssh_config sets
+# the keepalive the same way. Once the link is back, no remote process of the
 # cut command remains. With REMEX_RELIABILITY_LONG=1 also the embedded
 # broker with the default keepalive (5 s, lost after about 20-25 s).
 #
@@ -90,6 +92,11 @@ for alias in far near; do
     -e "s/Port .*/Port 22/" -e "s|UserKnownHostsFile .*|UserKnownHostsFile $tmp/known_hosts|" \
     "$FIXTURE_SSH_CONFIG" >>"$conf"
 done
+# "far1": far with ssh_config's own keepalive, which remex honours.
+sed -e "s/^Host fixture/Host far1/" -e "s/HostName .*/HostName $addr_s/" \
+  -e "s/Port .*/Port 22/" -e "s|UserKnownHostsFile .*|UserKnownHostsFile $tmp/known_hosts|" \
+  "$FIXTURE_SSH_CONFIG" >>"$conf"
+printf '  ServerAliveInterval 1\n  ServerAliveCountMax 3\n' >>"$conf"
 chmod 0644 "$conf"
 
 in_c() { ip netns exec "$ns_c" "$@"; }
@@ -132,11 +139,12 @@ mend() {
   esac
 }
 
-# case_cut WHERE BACKEND HOW BUDGET_MS: WHERE is remexd or embedded.
+# case_cut WHERE BACKEND HOW BUDGET_MS [HOST]: WHERE is remexd or embedded;
+# HOST far (default) or far1.
 case_cut() {
-  local where=$1 be=$2 how=$3 budget=$4
-  local name="$where $be: link $how" marker="remex-cut-$$-$where-$be-$how"
-  local cmd=(-H far -b "$be" -- sh -c "echo ready; while :; do echo tick; sleep 0.1; done; : $marker")
+  local where=$1 be=$2 how=$3 budget=$4 host=${5:-far}
+  local name="$where $be: link $how ($host)" marker="remex-cut-$$-$where-$be-$how"
+  local cmd=(-H "$host" -b "$be" -- sh -c "echo ready; while :; do echo tick; sleep 0.1; done; : $marker")
   if [ "$where" = remexd ]; then
     "${rx[@]}" "${cmd[@]}" >"$tmp/c.out" 2>"$tmp/c.err" &
   else
@@ -181,13 +189,15 @@ case_cut() {
   wait_gone "$marker" 20 && pass "$name: once the link is back, no remote process remains" ||
     fail "$name: left running: $(pgrep -af "$marker")"
   local out
-  out=$("${rx[@]}" -H far -b "$be" -- echo again 2>&1)
+  out=$("${rx[@]}" -H "$host" -b "$be" -- echo again 2>&1)
   expect_eq "$name: the far host works again through remexd" "0 again" "$? $out"
 }
 
 case_cut remexd agent down "$budget_ms"
 case_cut remexd ssh drop "$budget_ms"
 case_cut remexd agent drop "$budget_ms"
+# Embedded, ServerAliveInterval 1 from ssh_config: the same budget.
+case_cut embedded agent drop "$budget_ms" far1
 if [ "${REMEX_RELIABILITY_LONG:-0}" = 1 ]; then
   # The embedded broker's default: 5 s interval, 3 probes: 20-25 s.
   case_cut embedded agent drop 30000
