@@ -47,7 +47,7 @@ via_a() { "$remex" --broker "127.0.0.1:$pa" --token-file "$token" run -F "$conf"
 # round SIGNAL N: B (re)started, a streaming command through A to B, B gets
 # SIGNAL.
 round() {
-  local sig=$1 n=$2 name="B ${1}ed mid-stream"
+  local sig=$1 n=$2 name="B got SIG$1 mid-stream"
   local marker="remex-peer-$$-$sig" d=$tmp/$sig
   mkdir -p "$d"
   start_node B "$pb" --serves fixture --peer "127.0.0.1:$pa" || return
