@@ -23,6 +23,7 @@
 #include "actors/peer_forwarder.hpp"
 #include "actors/serves.hpp"
 #include "config/daemon_settings.hpp"
+#include "config/secret_env.hpp"
 
 namespace remex::actors {
 
@@ -340,6 +341,8 @@ caf::typed_response_promise<outcome> start(self_ptr self, exec_request& req,
     return refuse("broker busy: " + std::to_string(st.running) +
                   " executions running (its limit)");
   apply_connect_defaults(st.settings.connect_defaults, req.connect);
+  for (auto& p : config::default_secret_env()) req.secret_env.push_back(p);
+  for (auto& p : st.settings.secret_env) req.secret_env.push_back(p);
   if (req.record.empty() && !st.settings.record_dir.empty())
     req.record = recording_path(st.settings.record_dir, id, req);
   ex.session_key = session_key(req);

@@ -26,6 +26,9 @@ struct exec_request {
   std::uint64_t timeout_ms = 0;    // 0: no deadline
   config::connect_options connect;
   std::string record;  // --record FILE (absolute); "" = not recorded
+  // Globs of env names whose values are secrets (config/secret_env.hpp):
+  // the requester's (--secret-env); the broker adds its own.
+  std::vector<std::string> secret_env;
 
   // The host as messages name it.
   std::string host_label() const { return target.empty() ? "local" : target; }
@@ -35,7 +38,7 @@ template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, exec_request& x) {
   return f(caf::meta::type_name("remex.exec_request"), x.target, x.backend,
            x.path, x.argv, x.env, x.cwd, x.fds, x.timeout_ms, x.connect,
-           x.record);
+           x.record, x.secret_env);
 }
 
 }  // namespace remex::actors

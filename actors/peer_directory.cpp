@@ -45,6 +45,7 @@ struct known_peer {
 struct directory_state {
   cluster_settings settings;
   broker_admin_actor broker;
+  broker_actor face;  // what peers get of this node; broker when none
   caf::actor connector;
   std::vector<configured_peer> configured;
   std::map<caf::node_id, known_peer> peers;
@@ -146,6 +147,7 @@ bool from_this_node(self_ptr self) {
 }
 
 caf::actor own_broker(self_ptr self) {
+  if (self->state.face) return caf::actor_cast<caf::actor>(self->state.face);
   return caf::actor_cast<caf::actor>(self->state.broker);
 }
 
@@ -199,10 +201,12 @@ void dial(self_ptr self, std::size_t i) {
 directory_impl_actor::behavior_type directory(self_ptr self,
                                               cluster_settings settings,
                                               broker_admin_actor broker,
-                                              caf::actor connector) {
+                                              caf::actor connector,
+                                              broker_actor face) {
   auto& st = self->state;
   st.settings = std::move(settings);
   st.broker = std::move(broker);
+  st.face = std::move(face);
   st.connector = std::move(connector);
   for (auto& address : st.settings.peers)
     st.configured.push_back(parse(address));
@@ -274,9 +278,10 @@ directory_impl_actor::behavior_type directory(self_ptr self,
 peer_directory_actor spawn_peer_directory(caf::actor_system& sys,
                                           cluster_settings settings,
                                           broker_admin_actor broker,
-                                          caf::actor connector) {
-  auto dir =
-      sys.spawn(directory, std::move(settings), broker, std::move(connector));
+                                          caf::actor connector,
+                                          broker_actor face) {
+  auto dir = sys.spawn(directory, std::move(settings), broker,
+                       std::move(connector), std::move(face));
   peer_directory_actor handle{dir};
   caf::anon_send(broker, peer_atom::value, handle);
   return handle;

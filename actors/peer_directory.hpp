@@ -28,6 +28,7 @@ struct cluster_settings {
 peer_directory_actor spawn_peer_directory(caf::actor_system& sys,
                                           cluster_settings settings,
                                           broker_admin_actor broker,
-                                          caf::actor connector);
+                                          caf::actor connector,
+                                          broker_actor face = {});
 
 }  // namespace remex::actors

@@ -82,6 +82,7 @@ std::shared_ptr<transport::recording_sink> open_recording(
   transport::recording_context ctx;
   ctx.backend_type = req.backend == backend_kind::ssh ? "ssh" : "agent";
   ctx.agent_path = agent_path;
+  ctx.secret_env = req.secret_env;
   // The target as the requester wrote it: [user@]host[:port] or an alias.
   if (auto at = req.target.rfind('@'); at != std::string::npos) {
     ctx.ssh_user = req.target.substr(0, at);

@@ -29,6 +29,9 @@ struct broker_settings {
   // Records every execution a request does not record itself into this
   // folder, one file per execution; empty: none.
   std::string record_dir;
+  // Globs of env names whose values are secrets, added to every request's
+  // (beside config::default_secret_env(), always in force).
+  std::vector<std::string> secret_env;
   // Host groups, name → host list (config/host_groups.hpp), for requesters
   // that ask (remex fanout -g); checked before they get here.
   std::map<std::string, std::string> host_groups;

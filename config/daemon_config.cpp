@@ -28,6 +28,10 @@ The remex broker daemon: one cluster node, serving remex clients and peers.
   -v, --log-level LEVEL      trace, debug, info (default), warn, error,
                              critical, off
       --record-dir DIR       record every execution there (0600 files)
+      --secret-env NAME      env names (globs) whose values are secrets:
+                             "<redacted>" in recordings (repeat it; added to
+                             *TOKEN* *SECRET* *PASSWORD* *PASSWD* *_KEY
+                             *CREDENTIAL*)
       --peer HOST:PORT       a node to join (repeat it; the order is the
                              order routing prefers them in)
       --serves PATTERN       targets this node runs itself, a glob over the

@@ -266,6 +266,10 @@ const daemon_key keys[] = {
      [](settings& s, const value& v, bool cli) {
        return as_path(v, cli, s.record_dir, true);
      }},
+    {"secret-env", flag_kind::list,
+     [](settings& s, const value& v, bool) {
+       return as_list(v, false, false, s.secret_env);
+     }},
     {"peer", flag_kind::list,
      [](settings& s, const value& v, bool) { return as_peers(v, s); }},
     {"serves", flag_kind::list,

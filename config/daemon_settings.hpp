@@ -54,6 +54,7 @@ struct daemon_settings {
   // Every execution recorded into this folder (seed recorder format, 0600
   // files); empty: none.
   std::string record_dir;
+  std::vector<std::string> secret_env;  // env names (globs) kept secret
 
   // The cluster: nodes to connect to ("HOST:PORT", in the order routing
   // prefers them) and the targets this node runs itself (globs over the

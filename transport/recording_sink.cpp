@@ -10,6 +10,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "config/secret_env.hpp"
 #include "protocol/limits.hpp"
 
 namespace remex::transport {
@@ -44,6 +45,7 @@ std::shared_ptr<recording_sink> recording_sink::create(
     return nullptr;
   }
   std::shared_ptr<recording_sink> s{new recording_sink(fd, path)};
+  s->secret_env_ = ctx.secret_env;
   protocol::recording_header h;
   h.start_time = now_ns();
   h.local_user = local_user();
@@ -69,13 +71,20 @@ recording_sink::~recording_sink() {
   stop_writer();
 }
 
+protocol::exec_msg recording_sink::redacted(
+    const protocol::exec_msg& exec) const {
+  auto x = exec;
+  x.env = config::redact_env(std::move(x.env), secret_env_);
+  return x;
+}
+
 void recording_sink::command_started(const protocol::exec_msg& exec) {
   protocol::command_start c;
   std::unique_lock<std::mutex> lock{mtx_};
   if (ended_ || failed_) return;
   c.seq = seq_;
   c.start_time = now_ns();
-  c.exec = exec;
+  c.exec = redacted(exec);
   ++commands_;
   std::string bytes;
   protocol::encode_record(c, bytes);
@@ -105,6 +114,7 @@ void recording_sink::record_frame(protocol::frame_dir dir,
   // records of the two directions may land a few microseconds out of ts
   // order; replay paces by each record's own ts.
   r.f = f;
+  if (r.f.x) r.f.x = redacted(*r.f.x);
   std::string bytes;
   protocol::encode_record(r, bytes);
   std::unique_lock<std::mutex> lock{mtx_};

@@ -15,6 +15,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "protocol/recording.hpp"
 #include "transport/session_provider.hpp"
@@ -28,6 +29,9 @@ struct recording_context {
   std::string backend_type;  // "agent" or "ssh"
   std::string backend_addr;
   std::string agent_path;
+  // Globs of env names whose values the recording replaces
+  // (config/secret_env.hpp).
+  std::vector<std::string> secret_env;
 };
 
 class recording_sink {
@@ -57,6 +61,7 @@ class recording_sink {
 
  private:
   recording_sink(int fd, std::string path);
+  protocol::exec_msg redacted(const protocol::exec_msg& exec) const;
   void queue(std::string bytes, std::unique_lock<std::mutex>& lock);
   void writer_loop();
   void stop_writer();
@@ -65,6 +70,7 @@ class recording_sink {
   std::condition_variable cv_;
   int fd_;
   std::string path_;
+  std::vector<std::string> secret_env_;
   std::string pending_;
   bool stopping_ = false;
   bool ended_ = false;

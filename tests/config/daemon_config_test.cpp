@@ -540,7 +540,7 @@ CAF_TEST(the example file shows every key with its default) {
     }
     text << line << '\n';
   }
-  CAF_CHECK_EQUAL(keys, 28);  // 25 keys, 3 example groups
+  CAF_CHECK_EQUAL(keys, 29);  // 26 keys, 3 example groups
   auto s = read(text.str());
   CAF_REQUIRE(s);
   daemon_settings d;
@@ -551,6 +551,7 @@ CAF_TEST(the example file shows every key with its default) {
   CAF_CHECK_EQUAL(s->log_file, d.log_file);
   CAF_CHECK_EQUAL(s->log_level, d.log_level);
   CAF_CHECK_EQUAL(s->record_dir, d.record_dir);
+  CAF_CHECK_EQUAL(s->secret_env, d.secret_env);
   CAF_CHECK_EQUAL(s->ssh.config_file, d.ssh.config_file);
   CAF_CHECK_EQUAL(s->ssh.known_hosts, d.ssh.known_hosts);
   CAF_CHECK_EQUAL(s->ssh.identities, d.ssh.identities);

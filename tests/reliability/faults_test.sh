@@ -122,11 +122,51 @@ fault() {
   expect_eq "$name: the next request works" "0 next" "$? $out"
 }
 
+# monitor_only WHERE BACKEND: only the connection's privileged sshd (the
+# monitor, "sshd: USER [priv]") SIGKILLed. Its unprivileged child still
+# holds the socket and serves the session: the command goes on, and its
+# own output and exit code arrive (no hang, nothing invented).
+monitor_only() {
+  local where=$1 be=$2 name="$1 $2: only the privileged sshd killed"
+  local marker="remex-fault-$$-$where-$be-monitor"
+  "${rx[@]}" "${fx[@]}" -b "$be" -- \
+    sh -c "echo ready; sleep 2; echo done; exit 3; : $marker" >"$tmp/f.out" 2>"$tmp/f.err" &
+  local client=$! shell monitor
+  shell=$(remote_pid "$marker" 15) && wait_file_has "$tmp/f.out" ready 10 &&
+    monitor=$(the_sshd_of "$shell") || {
+    fail "$name: the command never started: $(cat "$tmp/f.err")"
+    kill -KILL "$client" 2>/dev/null
+    return
+  }
+  expect_contains "$name: the victim is the monitor" "[priv]" "$(ps -o args= -p "$monitor")"
+  kill -KILL "$monitor"
+  injected=$((injected + 1))
+  await "$client" 10
+  expect_eq "$name: the command's own end: code, output, no error" "3 ready done ." \
+    "$? $(tr '\n' ' ' <"$tmp/f.out")$(cat "$tmp/f.err")."
+  # The monitorless child cannot start another session: a request that
+  # lands on that warm connection (through remexd) is lost with one line;
+  # the pool then connects afresh.
+  local out rc
+  out=$(timeout 30 "${rx[@]}" "${fx[@]}" -b "$be" -- echo next 2>&1)
+  rc=$?
+  if [ "$rc" != 0 ]; then
+    echo "# $name: the next request: $out"
+    expect_eq "$name: the next request fails in one line, connection lost" "255 1 yes" \
+      "$rc $(echo "$out" | wc -l) $(case $out in *"connection lost"*) echo yes ;; *) echo no ;; esac)"
+    out=$(timeout 30 "${rx[@]}" "${fx[@]}" -b "$be" -- echo next 2>&1)
+    rc=$?
+  fi
+  expect_eq "$name: then a request works" "0 next" "$rc $out"
+}
+
 cases() {
   local where=$1
   fault "$where" agent agent 255 "agent"
   fault "$where" agent shell 137 ""
   fault "$where" ssh shell 137 ""
+  monitor_only "$where" agent
+  monitor_only "$where" ssh
   # Embedded, this one is run_ssh_test.sh's "link drop".
   [ "$where" = remexd ] || return 0
   fault "$where" agent sshd 255 "connection lost"

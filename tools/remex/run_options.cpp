@@ -13,6 +13,10 @@ const char* run_usage =
     "                             without it: this machine (local backend)\n"
     "  -b, --backend agent|ssh    default agent\n"
     "  -e, --env KEY=VALUE        repeatable\n"
+    "      --secret-env NAME      NAME's value (a glob: all names it matches)\n"
+    "                             is a secret: never recorded or logged;\n"
+    "                             *TOKEN* *SECRET* *PASSWORD* *PASSWD* *_KEY\n"
+    "                             *CREDENTIAL* always are\n"
     "  -C, --cwd DIR\n"
     "      --pass-fd N            bridge fd N (N >= 3) to the remote fd N\n"
     "  -n                         stdin from /dev/null\n"
@@ -44,6 +48,7 @@ const option_spec specs[] = {
     {"-H", "--host", true},
     {"-b", "--backend", true},
     {"-e", "--env", true},
+    {nullptr, "--secret-env", true},
     {"-C", "--cwd", true},
     {nullptr, "--pass-fd", true},
     {"-n", nullptr, false},
@@ -88,6 +93,11 @@ std::string apply(run_options& o, const std::string& name,
     if (value.find('=') == std::string::npos || value[0] == '=')
       return "--env wants KEY=VALUE, got '" + value + "'";
     r.env.push_back(value);
+  } else if (name == "--secret-env") {
+    if (value.empty() || value.find('=') != std::string::npos)
+      return "--secret-env wants a variable name (or a glob), got '" + value +
+             "'";
+    r.secret_env.push_back(value);
   } else if (name == "--cwd") {
     r.cwd = value;
   } else if (name == "--pass-fd") {
@@ -201,8 +211,9 @@ int parse_connection_option(const std::vector<std::string>& args,
 int parse_exec_option(const std::vector<std::string>& args, std::size_t& i,
                       run_options& o, std::string& error) {
   return take_option(args, i, o, error, [](const std::string& n) {
-    return n == "--backend" || n == "--env" || n == "--cwd" ||
-           n == "--timeout" || n == "--broker" || n == "--token-file";
+    return n == "--backend" || n == "--env" || n == "--secret-env" ||
+           n == "--cwd" || n == "--timeout" || n == "--broker" ||
+           n == "--token-file";
   });
 }
 

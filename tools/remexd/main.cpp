@@ -18,6 +18,7 @@
 
 #include "actors/broker.hpp"
 #include "actors/peer_directory.hpp"
+#include "actors/public_face.hpp"
 #include "config/daemon_config.hpp"
 #include "config/host_groups.hpp"
 #include "node/node_link.hpp"
@@ -55,6 +56,7 @@ config::broker_settings broker_settings_of(const config::daemon_settings& d) {
   c.keepalive_ms = static_cast<std::uint32_t>(d.ssh.keepalive.count());
   c.max_connections = static_cast<std::uint32_t>(d.ssh.max_connections);
   b.record_dir = d.record_dir;
+  b.secret_env = d.secret_env;
   b.host_groups = d.groups;
   b.node_name = d.name;
   b.listen_address =
@@ -161,9 +163,11 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
   cfg.set("scheduler.policy", caf::atom("sharing"));
   caf::actor_system sys{cfg};
   auto broker = actors::spawn_broker(sys, broker_settings_of(d));
+  // Clients and peers get the public face, never the broker itself.
+  auto face = actors::spawn_public_face(sys, broker);
   std::string error;
   auto port =
-      node::publish_broker(sys, broker, d.listen_host, d.listen_port, error);
+      node::publish_broker(sys, face, d.listen_host, d.listen_port, error);
   if (port == 0) {
     daemon::log()->error("{}", error);
     caf::anon_send_exit(broker, caf::exit_reason::user_shutdown);
@@ -172,8 +176,9 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
   daemon::log()->info(
       "remexd {} listening on {}:{} ({})", d.name, d.listen_host, port,
       d.tls() ? "TLS, CA " + d.tls_ca : "token " + d.token_file);
-  auto directory = actors::spawn_peer_directory(
-      sys, {d.name, d.peers, served_patterns(d)}, broker, node::connector(sys));
+  auto directory =
+      actors::spawn_peer_directory(sys, {d.name, d.peers, served_patterns(d)},
+                                   broker, node::connector(sys), face);
   for (;;) {
     int signo = 0;
     if (sigwait(&sigs, &signo) != 0) continue;
@@ -185,7 +190,7 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
   }
   daemon::log()->info("stopping: no new requests; running ones have {} ms",
                       d.limits.shutdown_grace.count());
-  node::unpublish_broker(sys, broker, port);
+  node::unpublish_broker(sys, face, port);
   caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
   caf::scoped_actor self{sys};
   self->request(broker, caf::infinite, actors::shutdown_atom::value,

@@ -89,8 +89,11 @@ std::vector<std::string> split_commas(const std::string& s) {
 // the block not apply: the stricter reading.
 class host_key_config {
  public:
-  host_key_config(std::string host, std::string user)
-      : host_(std::move(host)), user_(std::move(user)) {
+  host_key_config(std::string host, std::string user,
+                  std::string keyword = "stricthostkeychecking")
+      : host_(std::move(host)),
+        user_(std::move(user)),
+        keyword_(std::move(keyword)) {
     if (user_.empty()) user_ = local_user();
   }
 
@@ -152,7 +155,7 @@ class host_key_config {
         continue;
       } else if (keyword == "include") {
         for (auto& pattern : w) include(pattern, base, depth);
-      } else if (keyword == "stricthostkeychecking" && !value_ && !w.empty()) {
+      } else if (keyword == keyword_ && !value_ && !w.empty()) {
         value_ = lower(w[0]);
       }
     }
@@ -170,7 +173,7 @@ class host_key_config {
     ::globfree(&g);
   }
 
-  std::string host_, user_, local_user_ = local_user();
+  std::string host_, user_, keyword_, local_user_ = local_user();
   std::optional<std::string> value_;
 };
 
@@ -180,6 +183,13 @@ std::optional<std::string> strict_host_key_checking(
     const std::string& host, const std::string& user,
     const std::string& config_file) {
   return host_key_config(host, user).read(config_file);
+}
+
+std::optional<std::string> ssh_config_value(const std::string& host,
+                                            const std::string& user,
+                                            const std::string& config_file,
+                                            const std::string& keyword) {
+  return host_key_config(host, user, lower(keyword)).read(config_file);
 }
 
 }  // namespace remex::transport

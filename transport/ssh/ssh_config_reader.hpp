@@ -1,6 +1,7 @@
-// The one ssh_config setting remex reads itself, because libssh cannot
-// report it faithfully: StrictHostKeyChecking (libssh has no getter, ignores
-// accept-new, and reads "no" as "accept any key, changed ones too").
+// The ssh_config settings remex reads itself, because libssh cannot report
+// them faithfully: StrictHostKeyChecking (libssh has no getter, ignores
+// accept-new, and reads "no" as "accept any key, changed ones too"), and
+// ServerAliveInterval / ServerAliveCountMax (libssh ignores them).
 #pragma once
 
 #include <optional>
@@ -15,5 +16,11 @@ namespace remex::transport {
 std::optional<std::string> strict_host_key_checking(
     const std::string& host, const std::string& user,
     const std::string& config_file);
+
+// The same reading for any keyword (case-insensitive): its first value.
+std::optional<std::string> ssh_config_value(const std::string& host,
+                                            const std::string& user,
+                                            const std::string& config_file,
+                                            const std::string& keyword);
 
 }  // namespace remex::transport

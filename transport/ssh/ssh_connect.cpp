@@ -81,6 +81,13 @@ int known_hosts_line(const std::string& file, const std::string& host,
   return 0;
 }
 
+// libssh's error text, or otherwise when it left that empty (as for a host
+// name with bytes it refuses, or a ProxyJump line it cannot parse).
+std::string error_of(ssh_session s, const char* otherwise) {
+  const char* e = ssh_get_error(s);
+  return e != nullptr && *e != '\0' ? e : otherwise;
+}
+
 // Dead peers must surface as errors within keepalive_interval × count: the
 // provider sends an SSH_MSG_IGNORE each interval, and unacknowledged data for
 // longer than the user timeout makes the kernel drop the connection.
@@ -198,8 +205,9 @@ connect_result connect_ssh(const ssh_target& target,
     return out;
   };
   if (ssh_options_set(s, SSH_OPTIONS_HOST, target.host.c_str()) != SSH_OK)
-    return bad(fail(failure_kind::connect, "invalid host name '" + target.host +
-                                               "': " + ssh_get_error(s)));
+    return bad(fail(failure_kind::connect,
+                    "invalid host name '" + target.host +
+                        "': " + error_of(s, "libssh refuses it")));
   // libssh skips a config file it cannot open, silently: a named one must
   // be readable.
   if (!opts.ssh_config.empty()) {
@@ -221,7 +229,10 @@ connect_result connect_ssh(const ssh_target& target,
                     "cannot use ssh config " +
                         (opts.ssh_config.empty() ? std::string{"~/.ssh/config"}
                                                  : opts.ssh_config) +
-                        ": " + ssh_get_error(s)));
+                        ": " +
+                        error_of(s,
+                                 "libssh cannot parse a line of it "
+                                 "(ProxyJump, ProxyCommand, Match?)")));
   // The config may let a new host key in (accept-new, no); a changed one is
   // refused whatever it says (check_host_key).
   config::ssh_options key_opts = opts;

@@ -1,0 +1,167 @@
+// A CAF node that tries to get into a remexd. Modes:
+//   plain HOST PORT           middleman without TLS: a plain BASP handshake
+//   foreign HOST PORT TOKEN   TLS with a certificate remexd never issued
+//                             (TOKEN: a token file of another node)
+//   token HOST PORT TOKEN     the right token: the broker handle, then
+//                             messages outside its public interface, named
+//                             system actors, a remote spawn, an exit
+//                             message (user_shutdown), then a ping
+//   kill HOST PORT TOKEN      the right token and an exit message with
+//                             reason kill, which CAF 0.17 never lets an
+//                             actor ignore
+// Prints one line per attempt ("refused: ...", "got: ...", "answered: ...")
+// and exits 0 when remexd let in only what it should (plain/foreign: no
+// handle; token: nothing outside the interface answered with a value, and
+// the broker still answers a ping), else 1.
+#include <caf/all.hpp>
+#include <caf/io/all.hpp>
+#include <caf/openssl/all.hpp>
+#include <iostream>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "actors/interfaces.hpp"
+#include "actors/types.hpp"
+#include "node/node_link.hpp"
+
+using namespace caf;
+using namespace remex;
+
+namespace {
+
+int usage() {
+  std::cerr << "usage: basp_peer plain|foreign|token|kill HOST PORT [TOKEN]\n";
+  return 2;
+}
+
+// Whether a message outside the public interface got a value back: the
+// broker must answer with an error or drop it.
+bool ask(scoped_actor& self, const actor& dest, const std::string& what,
+         message msg) {
+  bool answered = false;
+  self->request(dest, std::chrono::seconds(2), std::move(msg))
+      .receive(
+          [&](message& reply) {
+            std::cout << "answered: " << what << " -> " << to_string(reply)
+                      << "\n";
+            answered = true;
+          },
+          [&](error& err) {
+            // An empty reply (a handler that returns nothing ran) arrives
+            // as unexpected_response here.
+            if (err == sec::unexpected_response) {
+              std::cout << "answered: " << what << " -> ()\n";
+              answered = true;
+              return;
+            }
+            std::cout << "refused: " << what << " ("
+                      << self->system().render(err) << ")\n";
+          });
+  return answered;
+}
+
+int with_token(actor_system& sys, const std::string& host, uint16_t port,
+               bool kill) {
+  auto typed = openssl::remote_actor<actors::broker_actor>(sys, host, port);
+  if (!typed) {
+    std::cout << "refused: broker handle (" << sys.render(typed.error())
+              << ")\n";
+    return 1;
+  }
+  // Untyped, so that anything at all can be sent to it.
+  auto broker = std::make_optional(actor_cast<actor>(*typed));
+  std::cout << "got: broker handle\n";
+  if (kill) {
+    // Always fatal in CAF 0.17: remexd must stop rather than go deaf.
+    scoped_actor self{sys};
+    self->request(*typed, std::chrono::seconds(5), actors::ping_atom::value)
+        .receive([](bool) {}, [](error&) {});
+    anon_send_exit(*typed, exit_reason::kill);
+    std::this_thread::sleep_for(std::chrono::seconds(1));
+    return 0;
+  }
+  scoped_actor self{sys};
+  bool leak = false;
+  // Not in broker_actor's interface: internal atoms of the node's own
+  // actors, wrong shapes of public ones, plain junk.
+  leak |= ask(self, *broker, "a string", make_message(std::string{"hello"}));
+  leak |= ask(self, *broker, "an int", make_message(42));
+  for (auto a :
+       {atom("done"), atom("exited"), atom("drained"), atom("routes"),
+        atom("dial"), atom("shutdown"), atom("settings"), atom("placed"),
+        atom("deadline"), atom("idle"), atom("cancel")})
+    leak |=
+        ask(self, *broker, "internal atom " + to_string(a), make_message(a));
+  leak |=
+      ask(self, *broker, "exec without a request", make_message(atom("exec")));
+  leak |= ask(self, *broker, "exec with junk",
+              make_message(atom("exec"), std::string{"rm -rf /"}, 7));
+  leak |= ask(self, *broker, "console with junk",
+              make_message(atom("console"), 1, 2, 3));
+  leak |= ask(self, *broker, "shutdown with a reason",
+              make_message(atom("shutdown"), std::string{"now"}));
+  // CAF's own named actors on the node: a remote spawn must find nothing
+  // to spawn.
+  auto nid = broker->node();
+  for (auto name : {atom("SpawnServ"), atom("ConfigServ")}) {
+    auto h = sys.middleman().remote_lookup(name, nid);
+    std::cout << (h ? "got: " : "refused: ") << to_string(name) << "\n";
+  }
+  auto spawned = sys.middleman().remote_spawn<actor>(
+      nid, "remex_broker", make_message(), std::chrono::seconds(2));
+  if (spawned) {
+    std::cout << "answered: remote spawn\n";
+    leak = true;
+  } else {
+    std::cout << "refused: remote spawn (" << sys.render(spawned.error())
+              << ")\n";
+  }
+  // An exit message to the published handle: it must not stop anything.
+  anon_send_exit(*broker, exit_reason::user_shutdown);
+  std::this_thread::sleep_for(std::chrono::milliseconds(500));
+  // Still there and sane.
+  bool pong = false;
+  self->request(*broker, std::chrono::seconds(5), atom("ping"))
+      .receive([&](bool b) { pong = b; },
+               [&](error& err) {
+                 std::cout << "ping failed: " << sys.render(err) << "\n";
+               });
+  std::cout << (pong ? "got: ping answered\n" : "refused: ping\n");
+  return leak || !pong ? 1 : 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) return usage();
+  std::string mode = argv[1], host = argv[2];
+  auto port = static_cast<uint16_t>(std::stoi(argv[3]));
+  actor_system_config cfg;
+  if (mode == "plain") {
+    cfg.load<io::middleman>();
+    actors::add_message_types(cfg);
+    actor_system sys{cfg};
+    auto h = sys.middleman().remote_actor(host, port);
+    if (h) {
+      std::cout << "got: a handle over plain BASP\n";
+      return 1;
+    }
+    std::cout << "refused: plain BASP (" << sys.render(h.error()) << ")\n";
+    return 0;
+  }
+  if (argc < 5 || (mode != "foreign" && mode != "token" && mode != "kill"))
+    return usage();
+  node::configure_client_link(cfg, argv[4]);
+  actor_system sys{cfg};
+  if (mode == "token" || mode == "kill")
+    return with_token(sys, host, port, mode == "kill");
+  auto h = openssl::remote_actor(sys, host, port);
+  if (h) {
+    std::cout << "got: a handle with a foreign certificate\n";
+    return 1;
+  }
+  std::cout << "refused: foreign certificate (" << sys.render(h.error())
+            << ")\n";
+  return 0;
+}
