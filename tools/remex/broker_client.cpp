@@ -141,6 +141,14 @@ actors::broker_actor broker_client::open(caf::actor_system& sys,
     return {};
   }
   auto broker = node::connect_broker(sys, host_, port_, error);
+  if (!broker && error == "cannot connect" &&
+      why_no_connection(host_, port_).empty()) {
+    // TCP gets through, yet CAF said it could not connect: under load its
+    // TLS session set-up sometimes fails before the server's refusal is
+    // read. Once more tells "access denied" from a port without a broker.
+    error.clear();
+    broker = node::connect_broker(sys, host_, port_, error);
+  }
   if (!broker) {
     if (error == "cannot connect") {
       auto why = why_no_connection(host_, port_);
