@@ -37,6 +37,9 @@ broker_actor::behavior_type face(broker_actor::pointer self,
       [self, broker](files_atom a, exec_request& r, strings& p) {
         return self->delegate(broker, a, std::move(r), std::move(p));
       },
+      [self, broker](watch_atom a, event_sink_actor& sink, bool cluster) {
+        return self->delegate(broker, a, std::move(sink), cluster);
+      },
       [self, broker](groups_atom a) { return self->delegate(broker, a); },
       [self, broker](ping_atom a) { return self->delegate(broker, a); },
   };
