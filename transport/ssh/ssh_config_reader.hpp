@@ -1,6 +1,7 @@
-// The one ssh_config setting remex reads itself, because libssh cannot
-// report it faithfully: StrictHostKeyChecking (libssh has no getter, ignores
-// accept-new, and reads "no" as "accept any key, changed ones too").
+// The ssh_config settings remex reads itself, because libssh cannot report
+// them: StrictHostKeyChecking (libssh has no getter, ignores accept-new, and
+// reads "no" as "accept any key, changed ones too") and Ciphers (no getter:
+// remex must know whether the user chose, before putting its own order).
 #pragma once
 
 #include <optional>
@@ -15,5 +16,12 @@ namespace remex::transport {
 std::optional<std::string> strict_host_key_checking(
     const std::string& host, const std::string& user,
     const std::string& config_file);
+
+// Ciphers for host and user, read the same way (the value as written, in
+// lower case: a list, maybe with OpenSSH's +, - or ^ in front); nullopt when
+// no file sets it.
+std::optional<std::string> configured_ciphers(const std::string& host,
+                                              const std::string& user,
+                                              const std::string& config_file);
 
 }  // namespace remex::transport
