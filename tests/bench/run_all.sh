@@ -14,7 +14,7 @@
 # Usage: tests/bench/run_all.sh [--quick] [BUILD_DIR]   (default: build)
 # Needs root (the fixture). --quick: fewer repetitions and row 6 with 300 MB
 # (30 s) instead of 4 GB (400 s); the table says which. The full run takes
-# about 20 minutes on 2 cores. Not run by CI.
+# about 13 minutes on 2 cores. Not run by CI.
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 quick=0
