@@ -15,7 +15,7 @@ struct ssh_options {
   int connect_timeout_s = 10;        // TCP connect, key exchange and auth
   int keepalive_interval_s = 5;      // idle probe period on live connections
   int keepalive_count_max = 3;       // missed probes before "lost"
-  std::string ciphers;               // preference list; empty: fast AEADs first
+  std::string ciphers;       // preference list; empty: ssh_config's, else ours
   int max_connections = 16;  // per host, for servers with a low MaxSessions
 };
 

@@ -80,20 +80,18 @@ std::vector<std::string> split_commas(const std::string& s) {
   return out;
 }
 
-// What the user's ssh_config says about StrictHostKeyChecking for one host,
-// read the way OpenSSH reads it: -F FILE alone, else ~/.ssh/config then
+// What the user's ssh_config says about one keyword for one host, read the
+// way OpenSSH reads it: -F FILE alone, else ~/.ssh/config then
 // /etc/ssh/ssh_config; the first value obtained wins; Host and Match blocks,
-// Include. libssh cannot tell us (it has no getter, ignores accept-new, and
-// reads "no" as "accept any key, changed ones too"). A Match criterion it
+// Include. A Match criterion it
 // cannot evaluate here (exec, canonical, final, localnetwork, tagged) makes
 // the block not apply: the stricter reading.
-class host_key_config {
+class config_lookup {
  public:
-  host_key_config(std::string host, std::string user,
-                  std::string keyword = "stricthostkeychecking")
-      : host_(std::move(host)),
-        user_(std::move(user)),
-        keyword_(std::move(keyword)) {
+  config_lookup(std::string keyword, std::string host, std::string user)
+      : keyword_(lower(std::move(keyword))),
+        host_(std::move(host)),
+        user_(std::move(user)) {
     if (user_.empty()) user_ = local_user();
   }
 
@@ -173,7 +171,7 @@ class host_key_config {
     ::globfree(&g);
   }
 
-  std::string host_, user_, keyword_, local_user_ = local_user();
+  std::string keyword_, host_, user_, local_user_ = local_user();
   std::optional<std::string> value_;
 };
 
@@ -182,14 +180,20 @@ class host_key_config {
 std::optional<std::string> strict_host_key_checking(
     const std::string& host, const std::string& user,
     const std::string& config_file) {
-  return host_key_config(host, user).read(config_file);
+  return config_lookup("StrictHostKeyChecking", host, user).read(config_file);
+}
+
+std::optional<std::string> configured_ciphers(const std::string& host,
+                                              const std::string& user,
+                                              const std::string& config_file) {
+  return ssh_config_value(host, user, config_file, "Ciphers");
 }
 
 std::optional<std::string> ssh_config_value(const std::string& host,
                                             const std::string& user,
                                             const std::string& config_file,
                                             const std::string& keyword) {
-  return host_key_config(host, user, lower(keyword)).read(config_file);
+  return config_lookup(keyword, host, user).read(config_file);
 }
 
 }  // namespace remex::transport

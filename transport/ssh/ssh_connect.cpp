@@ -19,6 +19,7 @@
 #include <sstream>
 #include <vector>
 
+#include "transport/ssh/cipher_order.hpp"
 #include "transport/ssh/ssh_config_reader.hpp"
 
 namespace remex::transport {
@@ -255,14 +256,16 @@ connect_result connect_ssh(const ssh_target& target,
   // Diagnostics go through our failures, not libssh's stderr chatter.
   int quiet = SSH_LOG_NOLOG;
   ssh_options_set(s, SSH_OPTIONS_LOG_VERBOSITY, &quiet);
-  // AES-GCM first: with AES-NI it is the fastest cipher sshd offers.
-  std::string ciphers =
-      opts.ciphers.empty()
-          ? "aes128-gcm@openssh.com,aes256-gcm@openssh.com,"
-            "chacha20-poly1305@openssh.com,aes128-ctr,aes256-ctr"
-          : opts.ciphers;
-  ssh_options_set(s, SSH_OPTIONS_CIPHERS_C_S, ciphers.c_str());
-  ssh_options_set(s, SSH_OPTIONS_CIPHERS_S_C, ciphers.c_str());
+  // The caller's order, else the user's Ciphers (libssh applied it while
+  // parsing the config), else ours: the fastest AEAD for this CPU first.
+  std::string ciphers = opts.ciphers;
+  if (ciphers.empty() &&
+      !configured_ciphers(target.host, target.user, opts.ssh_config))
+    ciphers = default_ciphers(cpu_has_aes());
+  if (!ciphers.empty()) {
+    ssh_options_set(s, SSH_OPTIONS_CIPHERS_C_S, ciphers.c_str());
+    ssh_options_set(s, SSH_OPTIONS_CIPHERS_S_C, ciphers.c_str());
+  }
   for (auto& f : opts.identity_files)
     ssh_options_set(s, SSH_OPTIONS_ADD_IDENTITY, f.c_str());
 

@@ -310,7 +310,16 @@ conn* pool::conn_of(const chan& c) const {
 }
 
 void pool::pump(conn* c) {
+  // libssh 0.10 takes at most 4 KiB from the socket per poll: while it keeps
+  // finding data, let it read on before the channels step, so that what
+  // they hand on comes in larger pieces (each costs the actors a thread
+  // handoff) instead of about one packet per trip through our poll loop.
+  // Bounded, so that other connections and posted work wait at most this
+  // many reads; libssh still holds at most one channel window.
+  constexpr int max_reads_per_pump = 32;
   int rc = ssh_event_dopoll(c->event, 0);
+  for (int i = 1; rc == SSH_OK && i < max_reads_per_pump; ++i)
+    rc = ssh_event_dopoll(c->event, 0);
   if (rc == SSH_ERROR || !ssh_is_connected(c->session) ||
       (ssh_get_status(c->session) & (SSH_CLOSED | SSH_CLOSED_ERROR))) {
     drop_conn(c, fail(failure_kind::lost, std::string{"connection lost: "} +

@@ -9,24 +9,22 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 build=${1:-$top/build}
 remex=$build/bin/remex
-fixture=$top/tests/fixtures/sshd-fixture
 n=${N_RUNS:-3}
 size=${SIZE_BYTES:-1000000000}
 
+. "$top/tests/bench/lib.sh"
 dir=$(mktemp -d)
 chmod 0755 "$dir"
-trap '"$fixture" stop "$dir/fx" >/dev/null 2>&1; rm -rf "$dir"; rm -rf "${rdir:-/nonexistent}"' EXIT
-mkdir "$dir/fx"
-"$fixture" start "$dir/fx" >/dev/null
-. "$dir/fx/env"
+bench_on_exit "rm -rf '$dir'"
+bench_start_fixture "$dir/fx"
 home=$(getent passwd "$FIXTURE_USER" | cut -d: -f6)
 rdir="$home/bench-cp.$$"
+bench_on_exit "rm -rf '$rdir'"
 mkdir -p "$rdir" && chown "$FIXTURE_USER" "$rdir"
 head -c "$size" /dev/urandom >"$dir/src"
 sum=$(sha256sum <"$dir/src")
 cfg=(-F "$FIXTURE_SSH_CONFIG")
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
 now_ms() { echo $(($(date +%s%N) / 1000000)); }
 
 # ms for one run of "$@", then the copy at FILE checked.

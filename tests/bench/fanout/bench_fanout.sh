@@ -15,7 +15,6 @@ top=$(cd "$(dirname "$0")/../../.." && pwd)
 build=${1:-$top/build}
 remex=$build/bin/remex
 remexd=$build/bin/remexd
-fixture=$top/tests/fixtures/sshd-fixture
 n=${N_RUNS:-5}
 width=${WIDTH:-32}
 hosts=100
@@ -25,23 +24,18 @@ hosts=100
 # connection, so MaxSessions (10) does not matter.
 sshd_opts=(-o MaxStartups=1000:30:2000)
 
+. "$top/tests/bench/lib.sh"
 dir=$(mktemp -d)
-trap 'kill -TERM "$(cat "$dir/remexd.pid" 2>/dev/null)" 2>/dev/null
-  "$fixture" stop "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
-"$fixture" start "$dir" "${sshd_opts[@]}" >/dev/null
-. "$dir/env"
+bench_on_exit "rm -rf '$dir'"
+bench_start_fixture "$dir/fx" "${sshd_opts[@]}"
 cfg=$dir/fanout_config
 for i in $(seq -w 1 $hosts); do
   sed "s|^Host fixture\$|Host h$i|" "$FIXTURE_SSH_CONFIG"
 done >"$cfg"
 range="h[001-$hosts]"
 
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$remexd" --listen "127.0.0.1:$port" --token-file "$dir/token" \
-  --log-file "$dir/remexd.log" --log-level warn </dev/null >/dev/null 2>&1 &
-echo $! >"$dir/remexd.pid"
-for ((i = 0; i < 100; i++)); do [ -s "$dir/token" ] && break; sleep 0.1; done
-sleep 0.5
+bench_start_remexd "$dir" "$remexd" "$dir/token"
+port=$BENCH_REMEXD_PORT
 
 # pdsh's ssh module runs `ssh $PDSH_SSH_ARGS`; its default adds -l%u (the
 # local user), which would override the config's User, so say it whole.
@@ -52,8 +46,6 @@ remex_ssh=("$remex" fanout -b ssh -f "$width" -F "$cfg" -w "$range" --)
 remexd_warm=("$remex" fanout --broker "127.0.0.1:$port" --token-file "$dir/token"
   -f "$width" -F "$cfg" -w "$range" --)
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-now_ns() { date +%s%N; }
 one_run() { # milliseconds for one fan-out of hostname, checking 100 lines
   local t0 lines
   t0=$(now_ns)

@@ -14,23 +14,17 @@ build=${1:-$top/build}
 remex=$build/bin/remex
 remexd=$build/bin/remexd
 loop=$build/bin/bench-remexd-loop
-fixture=$top/tests/fixtures/sshd-fixture
 n_true=${N_TRUE:-100}
 n_loop=${N_LOOP:-1000}
 n_tp=${N_THROUGHPUT:-3}
 
+. "$top/tests/bench/lib.sh"
 dir=$(mktemp -d)
-trap 'ssh -o ControlPath="$dir/cm-%C" -O exit fixture -F "$dir/ssh_config" >/dev/null 2>&1
-  kill -TERM "$(cat "$dir/remexd.pid" 2>/dev/null)" 2>/dev/null
-  "$fixture" stop "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
-"$fixture" start "$dir" >/dev/null
-. "$dir/env"
-port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
-"$remexd" --listen "127.0.0.1:$port" --token-file "$dir/token" \
-  --log-file "$dir/remexd.log" --log-level warn </dev/null >/dev/null 2>&1 &
-echo $! >"$dir/remexd.pid"
-for ((i = 0; i < 100; i++)); do [ -s "$dir/token" ] && break; sleep 0.1; done
-sleep 0.5
+bench_on_exit "rm -rf '$dir'"
+bench_start_fixture "$dir/fx"
+bench_start_remexd "$dir" "$remexd" "$dir/token"
+port=$BENCH_REMEXD_PORT
+bench_on_exit "ssh -o ControlPath='$dir/cm-%C' -O exit fixture -F '$FIXTURE_SSH_CONFIG'"
 broker=(--broker "127.0.0.1:$port" --token-file "$dir/token")
 
 ssh=(ssh -F "$FIXTURE_SSH_CONFIG" -o ControlMaster=no fixture)
@@ -39,25 +33,6 @@ ssh_mux=(ssh -F "$FIXTURE_SSH_CONFIG" -o ControlMaster=auto
 remexd_agent=("$remex" "${broker[@]}" run -F "$FIXTURE_SSH_CONFIG" -H fixture)
 remexd_ssh=("$remex" "${broker[@]}" run -b ssh -F "$FIXTURE_SSH_CONFIG" -H fixture)
 embedded=("$remex" run -F "$FIXTURE_SSH_CONFIG" -H fixture)
-
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-now_ns() { date +%s%N; }
-wall_true() { # median microseconds of `CMD true`
-  local n=$1 i t0
-  shift
-  for ((i = 0; i < n; i++)); do
-    t0=$(now_ns)
-    "$@" true </dev/null || { echo "failed: $*" >&2; exit 1; }
-    echo "$((($(now_ns) - t0) / 1000))"
-  done | median
-}
-one_gb() { # milliseconds for 1 GB of stdout, checking the byte count
-  local t0 bytes
-  t0=$(now_ns)
-  bytes=$("$@" head -c 1000000000 /dev/zero | wc -c)
-  [ "$bytes" = 1000000000 ] || { echo "short read: $bytes" >&2; exit 1; }
-  echo "$((($(now_ns) - t0) / 1000000))"
-}
 
 echo "remexd vs ssh on one fixture sshd (127.0.0.1:$FIXTURE_PORT), $(nproc) cores, user shell $(getent passwd "$FIXTURE_USER" | cut -d: -f7)"
 "${ssh_mux[@]}" true </dev/null      # the master, before timing
@@ -82,7 +57,7 @@ printf 'one client, %d sequential true (agent):  ' "$n_loop"
 declare -A tp
 for who in ssh remexd_agent remexd_ssh; do
   declare -n cmd=$who
-  tp[$who]=$(for ((i = 0; i < n_tp; i++)); do one_gb "${cmd[@]}"; done | median)
+  tp[$who]=$(gb_median "$n_tp" "${cmd[@]}")
   printf '1 GB stdout  %-13s median %6s ms  %7.1f MB/s\n' "$who" "${tp[$who]}" \
     "$(echo "1000000000 / (${tp[$who]} / 1000) / 1000000" | bc -l)"
 done

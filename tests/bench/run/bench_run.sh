@@ -7,15 +7,14 @@ set -euo pipefail
 top=$(cd "$(dirname "$0")/../../.." && pwd)
 build=${1:-$top/build}
 remex=$build/bin/remex
-fixture=$top/tests/fixtures/sshd-fixture
 n_tp=${N_THROUGHPUT:-5}
 n_true=${N_TRUE:-30}
 
+. "$top/tests/bench/lib.sh"
 dir=$(mktemp -d)
-trap 'ssh -o ControlPath="$dir/cm-%C" -O exit fixture -F "$dir/ssh_config" >/dev/null 2>&1
-  "$fixture" stop "$dir" >/dev/null 2>&1; rm -rf "$dir"' EXIT
-"$fixture" start "$dir" >/dev/null
-. "$dir/env"
+bench_on_exit "rm -rf '$dir'"
+bench_start_fixture "$dir/fx"
+bench_on_exit "ssh -o ControlPath='$dir/cm-%C' -O exit fixture -F '$FIXTURE_SSH_CONFIG'"
 ssh=(ssh -F "$FIXTURE_SSH_CONFIG" -o ControlMaster=no fixture)
 # remex prefers AES-GCM; ssh's default is chacha20: show ssh with both.
 ssh_aes=(ssh -F "$FIXTURE_SSH_CONFIG" -o ControlMaster=no -c aes128-gcm@openssh.com fixture)
@@ -25,31 +24,6 @@ ssh_mux=(ssh -F "$FIXTURE_SSH_CONFIG" -o ControlMaster=auto
 remex_agent=("$remex" run -F "$FIXTURE_SSH_CONFIG" -H fixture)
 remex_ssh=("$remex" run -b ssh -F "$FIXTURE_SSH_CONFIG" -H fixture)
 
-median() { sort -n | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
-now_ns() { date +%s%N; }
-
-# seconds for one 1 GB read, checking the byte count
-one_gb() {
-  [ $# -gt 1 ] || { echo "one_gb: no command" >&2; exit 1; }
-  local t0 t1 bytes
-  t0=$(now_ns)
-  bytes=$("$@" head -c 1000000000 /dev/zero | wc -c)
-  t1=$(now_ns)
-  [ "$bytes" = 1000000000 ] || { echo "short read: $bytes" >&2; exit 1; }
-  echo "$(( (t1 - t0) / 1000000 ))"
-}
-
-# median ms of `true`
-wall_true() {
-  for ((i = 0; i < n_true; i++)); do
-    local t0 t1
-    t0=$(now_ns)
-    "$@" true </dev/null
-    t1=$(now_ns)
-    echo "$(( (t1 - t0) / 1000 ))"
-  done | median
-}
-
 echo "remex run vs ssh on one fixture sshd (127.0.0.1:$FIXTURE_PORT), $(nproc) cores"
 cipher=$(ssh -v "${ssh[@]:1}" true 2>&1 | grep -m1 'kex: server->client cipher' | sed 's/.*cipher: \([^ ]*\).*/\1/')
 echo "ssh negotiated cipher: ${cipher:-unknown}"
@@ -57,7 +31,7 @@ echo "ssh negotiated cipher: ${cipher:-unknown}"
 declare -A tp
 for who in ssh ssh_aes remex_agent remex_ssh; do
   declare -n cmd=$who
-  ms=$(for ((i = 0; i < n_tp; i++)); do one_gb "${cmd[@]}"; done | median)
+  ms=$(gb_median "$n_tp" "${cmd[@]}")
   tp[$who]=$ms
   printf '1 GB stdout  %-12s median %6s ms  %7.1f MB/s\n' "$who" "$ms" \
     "$(echo "1000000000 / ($ms / 1000) / 1000000" | bc -l)"
@@ -73,7 +47,7 @@ printf 'throughput ratio vs ssh -c aes128-gcm: remex(agent) %.2f   remex(ssh bac
 declare -A wt
 for who in ssh ssh_mux remex_agent remex_ssh; do
   declare -n cmd=$who
-  us=$(wall_true "${cmd[@]}")
+  us=$(wall_true "$n_true" "${cmd[@]}")
   wt[$who]=$us
   printf 'wall time of true  %-12s median %8.1f ms\n' "$who" "$(echo "$us / 1000" | bc -l)"
 done
