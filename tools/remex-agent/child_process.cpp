@@ -65,8 +65,34 @@ void close_pair(int p[2]) {
 
 }  // namespace
 
+namespace {
+
+spawn_failure describe(const child_error& e, const std::string& program,
+                       const std::string& cwd) {
+  if (e.stage == 1)
+    return {127, "cannot change to directory '" + cwd +
+                     "': " + std::strerror(e.err)};
+  if (e.err == ENOENT) return {127, program + ": " + std::strerror(e.err)};
+  return {126, program + ": " + std::strerror(e.err)};
+}
+
+}  // namespace
+
+exec_outcome read_exec_status(child_process& child, spawn_failure& failure) {
+  if (child.exec_status < 0) return exec_outcome::started;
+  child_error e{0, 0};
+  auto n = ::read(child.exec_status, &e, sizeof e);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return exec_outcome::pending;
+  ::close(child.exec_status);
+  child.exec_status = -1;
+  if (n != static_cast<ssize_t>(sizeof e)) return exec_outcome::started;
+  failure = describe(e, child.program, child.cwd);
+  return exec_outcome::failed;
+}
+
 bool spawn_child(const spawn_spec& spec, child_process& child,
-                 spawn_failure& failure) {
+                 spawn_failure& failure, const spawn_mode& mode) {
   if (spec.path.empty()) {
     failure = {127, "exec: empty command path"};
     return false;
@@ -183,7 +209,8 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   ::setpgid(pid, pid);
   // Started after the command's fork, so the command never holds the
   // guard's write end; the command waits for it on `go`.
-  if (!transport::start_group_guard(pid, child.guard)) {
+  if (mode.shared_guard ? !mode.shared_guard->watch(pid)
+                        : !transport::start_group_guard(pid, child.guard)) {
     auto guard_errno = errno;
     ::kill(pid, SIGKILL);
     ::waitpid(pid, nullptr, 0);
@@ -196,6 +223,19 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   (void)sent;  // a child that died already reports through `status`
   ::close(go[1]);
   go[1] = -1;
+  child.program = resolved;
+  child.cwd = spec.cwd;
+  if (mode.confirm_later) {
+    ::fcntl(status[0], F_SETFL, O_NONBLOCK);
+    child.exec_status = status[0];
+    child.pid = pid;
+    child.stdin_fd = in[1];
+    child.stdout_fd = out[0];
+    child.stderr_fd = err_p[0];
+    for (size_t i = 0; i < spec.fds.size(); ++i)
+      child.extra[spec.fds[i]] = socks[i][0];
+    return true;
+  }
   child_error e{0, 0};
   ssize_t n;
   do n = ::read(status[0], &e, sizeof e);
@@ -203,14 +243,9 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   if (n == static_cast<ssize_t>(sizeof e)) {
     ::waitpid(pid, nullptr, 0);
     release_guard(child.guard);
+    if (mode.shared_guard) mode.shared_guard->forget(pid);
     close_ours();
-    if (e.stage == 1)
-      failure = {127, "cannot change to directory '" + spec.cwd +
-                          "': " + std::strerror(e.err)};
-    else if (e.err == ENOENT)
-      failure = {127, resolved + ": " + std::strerror(e.err)};
-    else
-      failure = {126, resolved + ": " + std::strerror(e.err)};
+    failure = describe(e, resolved, spec.cwd);
     return false;
   }
   ::close(status[0]);
@@ -225,7 +260,7 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
 
 bool start_command(const protocol::agent_config& cfg,
                    const protocol::exec_msg& x, child_process& child,
-                   spawn_failure& failure) {
+                   spawn_failure& failure, const spawn_mode& mode) {
   spawn_spec spec;
   // Like a shell: without a separate path, argv[0] names the program.
   spec.path = x.path.empty() && !x.argv.empty() ? x.argv[0] : x.path;
@@ -246,7 +281,7 @@ bool start_command(const protocol::agent_config& cfg,
       return false;
     }
   }
-  return spawn_child(spec, child, failure);
+  return spawn_child(spec, child, failure, mode);
 }
 
 void release_guard(transport::group_guard& guard) {

@@ -1,0 +1,38 @@
+// One guard for every process group of a persistent agent (multi_mux), where
+// the seed's loop forks one per command (transport/group_guard). The guard is
+// a process forked once, at the start, that holds the read end of a socket
+// pair: the agent writes "watch group G" before G's command may run and
+// "forget G" once G is gone. When the socket ends (the agent died, SIGKILL
+// included), the guard SIGKILLs every group it still watches and exits.
+// A message the agent wrote before it died is in the socket ahead of the
+// end, so a group is never left unwatched however soon the agent dies.
+#pragma once
+
+#include <sys/types.h>
+
+namespace remex::agent {
+
+class agent_guard {
+ public:
+  agent_guard() = default;
+  agent_guard(const agent_guard&) = delete;
+  agent_guard& operator=(const agent_guard&) = delete;
+  // Closes the socket: the guard kills what it still watches and exits.
+  ~agent_guard();
+
+  // Forks the guard; false (errno set) when the socket or fork failed.
+  bool start();
+  bool running() const { return fd_ >= 0; }
+
+  // Blocking writes of a few bytes into a socket the guard always drains.
+  bool watch(pid_t pgid);
+  void forget(pid_t pgid);
+
+ private:
+  bool say(char what, pid_t pgid);
+
+  pid_t pid_ = -1;
+  int fd_ = -1;
+};
+
+}  // namespace remex::agent
