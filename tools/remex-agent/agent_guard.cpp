@@ -30,24 +30,19 @@ constexpr std::size_t message_size = 1 + sizeof(std::int32_t);
   // Nothing else is kept open: not the agent's stdio, pipes or sockets.
   ::syscall(SYS_close_range, 1u, ~0u, 0u);
   std::set<std::int32_t> groups;
-  char buf[message_size * 256];
-  std::size_t have = 0;
   for (;;) {
-    auto n = ::read(0, buf + have, sizeof buf - have);
+    // SOCK_SEQPACKET: one message per read, whoever wrote it.
+    char m[message_size * 2];
+    auto n = ::read(0, m, sizeof m);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) break;
-    have += static_cast<std::size_t>(n);
-    std::size_t off = 0;
-    for (; have - off >= message_size; off += message_size) {
-      std::int32_t g;
-      std::memcpy(&g, buf + off + 1, sizeof g);
-      if (buf[off] == watch_op)
-        groups.insert(g);
-      else
-        groups.erase(g);
-    }
-    std::memmove(buf, buf + off, have - off);
-    have -= off;
+    if (n != static_cast<ssize_t>(message_size)) continue;
+    std::int32_t g;
+    std::memcpy(&g, m + 1, sizeof g);
+    if (m[0] == watch_op)
+      groups.insert(g);
+    else
+      groups.erase(g);
   }
   for (auto g : groups)
     if (g > 1) ::kill(-g, SIGKILL);
@@ -64,7 +59,7 @@ agent_guard::~agent_guard() {
 
 bool agent_guard::start() {
   int p[2];
-  if (::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, p) != 0)
+  if (::socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, p) != 0)
     return false;
   pid_t pid = ::fork();
   if (pid == 0) guard_main(p[0]);
@@ -80,27 +75,23 @@ bool agent_guard::start() {
   return true;
 }
 
-bool agent_guard::say(char what, pid_t pgid) {
+bool agent_guard::say(char what, pid_t pgid) const {
   if (fd_ < 0) return false;
   char m[message_size];
   m[0] = what;
   std::int32_t g = pgid;
   std::memcpy(m + 1, &g, sizeof g);
-  std::size_t off = 0;
-  while (off < sizeof m) {
-    auto n = ::send(fd_, m + off, sizeof m - off, MSG_NOSIGNAL);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return false;
-    off += static_cast<std::size_t>(n);
-  }
-  return true;
+  ssize_t n;
+  do n = ::send(fd_, m, sizeof m, MSG_NOSIGNAL);
+  while (n < 0 && errno == EINTR);
+  return n == static_cast<ssize_t>(sizeof m);
 }
 
-bool agent_guard::watch(pid_t pgid) {
+bool agent_guard::watch(pid_t pgid) const {
   return say(watch_op, pgid);
 }
 
-void agent_guard::forget(pid_t pgid) {
+void agent_guard::forget(pid_t pgid) const {
   say(forget_op, pgid);
 }
 

@@ -1,11 +1,12 @@
 // One guard for every process group of a persistent agent (multi_mux), where
 // the seed's loop forks one per command (transport/group_guard). The guard is
-// a process forked once, at the start, that holds the read end of a socket
-// pair: the agent writes "watch group G" before G's command may run and
-// "forget G" once G is gone. When the socket ends (the agent died, SIGKILL
-// included), the guard SIGKILLs every group it still watches and exits.
-// A message the agent wrote before it died is in the socket ahead of the
-// end, so a group is never left unwatched however soon the agent dies.
+// a process forked once, at the start, that holds the read end of a
+// SOCK_SEQPACKET pair: each command's child writes "watch my group" itself
+// before it execs (so the agent need not hold it back until it has), and
+// the agent writes "forget G" once G is gone. When the socket ends (the
+// agent died, SIGKILL included), the guard SIGKILLs every group it still
+// watches and exits. A message written before the agent died is read ahead
+// of the end, so a group is never left unwatched however soon it dies.
 #pragma once
 
 #include <sys/types.h>
@@ -24,12 +25,13 @@ class agent_guard {
   bool start();
   bool running() const { return fd_ >= 0; }
 
-  // Blocking writes of a few bytes into a socket the guard always drains.
-  bool watch(pid_t pgid);
-  void forget(pid_t pgid);
+  // Blocking writes of one small message into a socket the guard always
+  // drains. watch is also safe in a forked child (one send(2)).
+  bool watch(pid_t pgid) const;
+  void forget(pid_t pgid) const;
 
  private:
-  bool say(char what, pid_t pgid);
+  bool say(char what, pid_t pgid) const;
 
   pid_t pid_ = -1;
   int fd_ = -1;

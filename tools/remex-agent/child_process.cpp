@@ -47,7 +47,7 @@ bool resolve(const spawn_spec& spec, std::string& out, int& err) {
 }
 
 struct child_error {
-  int stage;  // 1 chdir, 2 exec
+  int stage;  // 1 chdir, 2 exec, 3 telling the agent-wide guard
   int err;
 };
 
@@ -72,6 +72,9 @@ spawn_failure describe(const child_error& e, const std::string& program,
   if (e.stage == 1)
     return {127, "cannot change to directory '" + cwd +
                      "': " + std::strerror(e.err)};
+  if (e.stage == 3)
+    return {127, std::string("the agent's process group guard is gone: ") +
+                     std::strerror(e.err)};
   if (e.err == ENOENT) return {127, program + ": " + std::strerror(e.err)};
   return {126, program + ": " + std::strerror(e.err)};
 }
@@ -119,13 +122,15 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
     return false;
   }
   // Our ends are CLOEXEC; the child's ends become 0/1/2/N by dup2.
-  // `go` holds the child back until the group guard is in place.
+  // `go` holds the child back until a guard of its own is in place; with
+  // the agent-wide guard, the child tells it by itself.
+  const agent_guard* shared = mode.shared_guard;
   int in[2] = {-1, -1}, out[2] = {-1, -1}, err_p[2] = {-1, -1},
       status[2] = {-1, -1}, go[2] = {-1, -1};
   std::vector<std::array<int, 2>> socks(spec.fds.size(), {-1, -1});
   bool ok = ::pipe2(in, O_CLOEXEC) == 0 && ::pipe2(out, O_CLOEXEC) == 0 &&
             ::pipe2(err_p, O_CLOEXEC) == 0 && ::pipe2(status, O_CLOEXEC) == 0 &&
-            ::pipe2(go, O_CLOEXEC) == 0;
+            (shared || ::pipe2(go, O_CLOEXEC) == 0);
   for (auto& s : socks)
     ok = ok &&
          ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s.data()) == 0;
@@ -150,7 +155,7 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   pid_t agent = ::getpid();
   pid_t pid = ::fork();
   if (pid == 0) {
-    ::close(go[1]);
+    if (go[1] >= 0) ::close(go[1]);
     ::setpgid(0, 0);
     // Until the guard runs, the parent-death signal covers this process
     // (it has no children yet); the check closes the race with the fork.
@@ -165,12 +170,17 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
     for (int s : {SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
                   SIGALRM, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU})
       ::signal(s, SIG_DFL);
-    // Nothing runs before the guard does: no byte means the agent is gone.
-    char b = 0;
-    ssize_t got;
-    do got = ::read(go[0], &b, 1);
-    while (got < 0 && errno == EINTR);
-    if (got != 1) ::_exit(127);
+    // Nothing runs before a guard watches the group.
+    if (shared) {
+      if (!shared->watch(::getpid())) report_and_exit(status[1], 3);
+    } else {
+      // No byte means the agent is gone.
+      char b = 0;
+      ssize_t got;
+      do got = ::read(go[0], &b, 1);
+      while (got < 0 && errno == EINTR);
+      if (got != 1) ::_exit(127);
+    }
     // Lift every source above all targets first, so no dup2 clobbers a
     // source that is still needed.
     std::vector<std::pair<int, int>> moves = {
@@ -193,7 +203,7 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   ::close(out[1]);
   ::close(err_p[1]);
   ::close(status[1]);
-  ::close(go[0]);
+  if (go[0] >= 0) ::close(go[0]);
   for (auto& s : socks) ::close(s[1]);
   auto close_ours = [&] {
     for (int fd : {in[1], out[0], err_p[0], status[0], go[1]})
@@ -209,20 +219,21 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   ::setpgid(pid, pid);
   // Started after the command's fork, so the command never holds the
   // guard's write end; the command waits for it on `go`.
-  if (mode.shared_guard ? !mode.shared_guard->watch(pid)
-                        : !transport::start_group_guard(pid, child.guard)) {
-    auto guard_errno = errno;
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    close_ours();
-    failure = {127, std::string("cannot start the process group guard: ") +
-                        std::strerror(guard_errno)};
-    return false;
+  if (!shared) {
+    if (!transport::start_group_guard(pid, child.guard)) {
+      auto guard_errno = errno;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      close_ours();
+      failure = {127, std::string("cannot start the process group guard: ") +
+                          std::strerror(guard_errno)};
+      return false;
+    }
+    auto sent = ::write(go[1], "g", 1);
+    (void)sent;  // a child that died already reports through `status`
+    ::close(go[1]);
+    go[1] = -1;
   }
-  auto sent = ::write(go[1], "g", 1);
-  (void)sent;  // a child that died already reports through `status`
-  ::close(go[1]);
-  go[1] = -1;
   child.program = resolved;
   child.cwd = spec.cwd;
   if (mode.confirm_later) {
@@ -243,7 +254,7 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   if (n == static_cast<ssize_t>(sizeof e)) {
     ::waitpid(pid, nullptr, 0);
     release_guard(child.guard);
-    if (mode.shared_guard) mode.shared_guard->forget(pid);
+    if (shared) shared->forget(pid);
     close_ours();
     failure = describe(e, resolved, spec.cwd);
     return false;

@@ -46,7 +46,7 @@ struct child_process {
 // the agent-wide guard watches the group, and the agent goes on with its
 // other executions while the child execs (confirm_later).
 struct spawn_mode {
-  agent_guard* shared_guard = nullptr;
+  const agent_guard* shared_guard = nullptr;
   bool confirm_later = false;
 };
 
