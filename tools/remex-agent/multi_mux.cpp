@@ -39,8 +39,9 @@ class multi_mux {
     ::fcntl(0, F_SETFL, ::fcntl(0, F_GETFL) | O_NONBLOCK);
     ::fcntl(1, F_SETFL, ::fcntl(1, F_GETFL) | O_NONBLOCK);
     ::fcntl(1, F_SETPIPE_SZ, 1 << 20);
-    // Every execution holds pipes and a guard socket: the soft descriptor
-    // limit (often 1024) would cap concurrency long before `max_` does.
+    // Every execution holds pipes (and sockets for extra fds): the soft
+    // descriptor limit (often 1024) would cap concurrency long before `max_`
+    // does.
     rlimit rl{};
     if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
       rl.rlim_cur = rl.rlim_max;
