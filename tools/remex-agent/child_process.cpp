@@ -153,6 +153,14 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
     max_target = std::max<int>(max_target, static_cast<int>(fd));
 
   pid_t agent = ::getpid();
+  // Every signal is held across the fork: a signal for the new group that
+  // comes before the child has reset the agent's handlers (the broker may
+  // signal an execution whose exec is not confirmed yet) would otherwise
+  // run the agent's handler in the child, and be lost to the command. The
+  // child takes it once its dispositions are the defaults.
+  sigset_t all, before;
+  sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, &before);
   pid_t pid = ::fork();
   if (pid == 0) {
     if (go[1] >= 0) ::close(go[1]);
@@ -161,15 +169,16 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
     // (it has no children yet); the check closes the race with the fork.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != agent) ::_exit(127);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    // Caught signals reset on exec by themselves; ignored ones would stick
-    // (SIGPIPE is ignored by the agent, others may come from its parent).
-    // The usual suspects only: one syscall each counts at start-up.
+    // Caught signals reset on exec by themselves, but the agent's handlers
+    // must not run here before it; ignored ones would stick (SIGPIPE is
+    // ignored by the agent, others may come from its parent). The usual
+    // suspects only: one syscall each counts at start-up.
     for (int s : {SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
                   SIGALRM, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU})
       ::signal(s, SIG_DFL);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
     // Nothing runs before a guard watches the group.
     if (shared) {
       if (!shared->watch(::getpid())) report_and_exit(status[1], 3);
@@ -199,6 +208,7 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
     report_and_exit(status[1], 2);
   }
   auto fork_errno = errno;
+  ::sigprocmask(SIG_SETMASK, &before, nullptr);
   ::close(in[0]);
   ::close(out[1]);
   ::close(err_p[1]);
