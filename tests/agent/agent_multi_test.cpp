@@ -74,6 +74,12 @@ bool all_exited(agent_driver& a, std::initializer_list<std::uint32_t> xids) {
   return true;
 }
 
+bool all_exited(agent_driver& a, const std::vector<std::uint32_t>& xids) {
+  for (auto x : xids)
+    if (!a.execs[x].exit_code) return false;
+  return true;
+}
+
 }  // namespace
 
 CAF_TEST(hello is answered with version capabilities and the agreed limits) {
@@ -180,6 +186,29 @@ CAF_TEST(a signal reaches one execution only) {
   CAF_REQUIRE(a.pump_until([&] { return all_exited(a, {2}); }, 5000));
   CAF_CHECK_EQUAL(a.execs[2].data[1], "still here");
   CAF_CHECK_EQUAL(*a.execs[2].exit_code, 0);
+}
+
+CAF_TEST(a signal sent right behind the exec reaches the command) {
+  // The agent does not wait for an exec to be confirmed, so the signal can
+  // reach the group while the child is still between fork and exec: it
+  // must still end the command (and never reach the agent's own handler).
+  agent_driver a;
+  a.send_hello();
+  std::vector<std::uint32_t> ids;
+  for (std::uint32_t x = 1; x <= 20; ++x) {
+    a.send_exec(x, "sleep", {"sleep", "100"});
+    a.send(protocol::with_xid(protocol::make_signal(SIGTERM), x));
+    ids.push_back(x);
+  }
+  CAF_REQUIRE(a.pump_until([&] { return all_exited(a, ids); }, 10000));
+  int terminated = 0;
+  for (auto x : ids)
+    if (*a.execs[x].exit_code == 128 + SIGTERM) ++terminated;
+  CAF_CHECK_EQUAL(terminated, 20);
+  // The agent is still there for the next one.
+  a.send_exec(21, "sh", {"sh", "-c", "exit 7"});
+  CAF_REQUIRE(a.pump_until([&] { return all_exited(a, {21}); }, 5000));
+  CAF_CHECK_EQUAL(*a.execs[21].exit_code, 7);
 }
 
 CAF_TEST(an execution whose output is not taken does not stall another) {

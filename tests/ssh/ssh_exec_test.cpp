@@ -141,11 +141,13 @@ CAF_TEST(signal requests reach the whole process group) {
   auto p = provider();
   for (int signo : {SIGHUP, SIGTERM, SIGUSR1, SIGUSR2}) {
     auto col = std::make_shared<test::collector>();
+    // The parent's trap is set before the child can say it is ready: the
+    // other way round, a fast signal could find the parent without it.
     auto ch = p->open_exec(
-        "sh -c 'trap \"echo child-got; exit 0\" " + std::to_string(signo) +
-            "; echo child-ready; while :; do sleep 0.1; done' & "
-            "trap 'echo parent-got' " +
-            std::to_string(signo) + "; wait; wait",
+        "trap 'echo parent-got' " + std::to_string(signo) +
+            "; sh -c 'trap \"echo child-got; exit 0\" " +
+            std::to_string(signo) +
+            "; echo child-ready; while :; do sleep 0.1; done' & wait; wait",
         {}, col);
     col->attach(ch);
     CAF_REQUIRE(col->wait_output(1, "child-ready", 20s));

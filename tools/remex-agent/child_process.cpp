@@ -47,7 +47,7 @@ bool resolve(const spawn_spec& spec, std::string& out, int& err) {
 }
 
 struct child_error {
-  int stage;  // 1 chdir, 2 exec
+  int stage;  // 1 chdir, 2 exec, 3 telling the agent-wide guard
   int err;
 };
 
@@ -65,8 +65,37 @@ void close_pair(int p[2]) {
 
 }  // namespace
 
+namespace {
+
+spawn_failure describe(const child_error& e, const std::string& program,
+                       const std::string& cwd) {
+  if (e.stage == 1)
+    return {127, "cannot change to directory '" + cwd +
+                     "': " + std::strerror(e.err)};
+  if (e.stage == 3)
+    return {127, std::string("the agent's process group guard is gone: ") +
+                     std::strerror(e.err)};
+  if (e.err == ENOENT) return {127, program + ": " + std::strerror(e.err)};
+  return {126, program + ": " + std::strerror(e.err)};
+}
+
+}  // namespace
+
+exec_outcome read_exec_status(child_process& child, spawn_failure& failure) {
+  if (child.exec_status < 0) return exec_outcome::started;
+  child_error e{0, 0};
+  auto n = ::read(child.exec_status, &e, sizeof e);
+  if (n < 0 && (errno == EAGAIN || errno == EINTR))
+    return exec_outcome::pending;
+  ::close(child.exec_status);
+  child.exec_status = -1;
+  if (n != static_cast<ssize_t>(sizeof e)) return exec_outcome::started;
+  failure = describe(e, child.program, child.cwd);
+  return exec_outcome::failed;
+}
+
 bool spawn_child(const spawn_spec& spec, child_process& child,
-                 spawn_failure& failure) {
+                 spawn_failure& failure, const spawn_mode& mode) {
   if (spec.path.empty()) {
     failure = {127, "exec: empty command path"};
     return false;
@@ -93,13 +122,15 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
     return false;
   }
   // Our ends are CLOEXEC; the child's ends become 0/1/2/N by dup2.
-  // `go` holds the child back until the group guard is in place.
+  // `go` holds the child back until a guard of its own is in place; with
+  // the agent-wide guard, the child tells it by itself.
+  const agent_guard* shared = mode.shared_guard;
   int in[2] = {-1, -1}, out[2] = {-1, -1}, err_p[2] = {-1, -1},
       status[2] = {-1, -1}, go[2] = {-1, -1};
   std::vector<std::array<int, 2>> socks(spec.fds.size(), {-1, -1});
   bool ok = ::pipe2(in, O_CLOEXEC) == 0 && ::pipe2(out, O_CLOEXEC) == 0 &&
             ::pipe2(err_p, O_CLOEXEC) == 0 && ::pipe2(status, O_CLOEXEC) == 0 &&
-            ::pipe2(go, O_CLOEXEC) == 0;
+            (shared || ::pipe2(go, O_CLOEXEC) == 0);
   for (auto& s : socks)
     ok = ok &&
          ::socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, s.data()) == 0;
@@ -122,29 +153,43 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
     max_target = std::max<int>(max_target, static_cast<int>(fd));
 
   pid_t agent = ::getpid();
+  // Every signal is held across the fork: a signal for the new group that
+  // comes before the child has reset the agent's handlers (the broker may
+  // signal an execution whose exec is not confirmed yet) would otherwise
+  // run the agent's handler in the child, and be lost to the command. The
+  // child takes it once its dispositions are the defaults.
+  sigset_t all, before;
+  sigfillset(&all);
+  ::sigprocmask(SIG_SETMASK, &all, &before);
   pid_t pid = ::fork();
   if (pid == 0) {
-    ::close(go[1]);
+    if (go[1] >= 0) ::close(go[1]);
     ::setpgid(0, 0);
     // Until the guard runs, the parent-death signal covers this process
     // (it has no children yet); the check closes the race with the fork.
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != agent) ::_exit(127);
-    sigset_t none;
-    sigemptyset(&none);
-    ::sigprocmask(SIG_SETMASK, &none, nullptr);
-    // Caught signals reset on exec by themselves; ignored ones would stick
-    // (SIGPIPE is ignored by the agent, others may come from its parent).
-    // The usual suspects only: one syscall each counts at start-up.
+    // Caught signals reset on exec by themselves, but the agent's handlers
+    // must not run here before it; ignored ones would stick (SIGPIPE is
+    // ignored by the agent, others may come from its parent). The usual
+    // suspects only: one syscall each counts at start-up.
     for (int s : {SIGPIPE, SIGHUP, SIGINT, SIGQUIT, SIGTERM, SIGUSR1, SIGUSR2,
                   SIGALRM, SIGCHLD, SIGTSTP, SIGTTIN, SIGTTOU})
       ::signal(s, SIG_DFL);
-    // Nothing runs before the guard does: no byte means the agent is gone.
-    char b = 0;
-    ssize_t got;
-    do got = ::read(go[0], &b, 1);
-    while (got < 0 && errno == EINTR);
-    if (got != 1) ::_exit(127);
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    // Nothing runs before a guard watches the group.
+    if (shared) {
+      if (!shared->watch(::getpid())) report_and_exit(status[1], 3);
+    } else {
+      // No byte means the agent is gone.
+      char b = 0;
+      ssize_t got;
+      do got = ::read(go[0], &b, 1);
+      while (got < 0 && errno == EINTR);
+      if (got != 1) ::_exit(127);
+    }
     // Lift every source above all targets first, so no dup2 clobbers a
     // source that is still needed.
     std::vector<std::pair<int, int>> moves = {
@@ -163,11 +208,12 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
     report_and_exit(status[1], 2);
   }
   auto fork_errno = errno;
+  ::sigprocmask(SIG_SETMASK, &before, nullptr);
   ::close(in[0]);
   ::close(out[1]);
   ::close(err_p[1]);
   ::close(status[1]);
-  ::close(go[0]);
+  if (go[0] >= 0) ::close(go[0]);
   for (auto& s : socks) ::close(s[1]);
   auto close_ours = [&] {
     for (int fd : {in[1], out[0], err_p[0], status[0], go[1]})
@@ -183,19 +229,34 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   ::setpgid(pid, pid);
   // Started after the command's fork, so the command never holds the
   // guard's write end; the command waits for it on `go`.
-  if (!transport::start_group_guard(pid, child.guard)) {
-    auto guard_errno = errno;
-    ::kill(pid, SIGKILL);
-    ::waitpid(pid, nullptr, 0);
-    close_ours();
-    failure = {127, std::string("cannot start the process group guard: ") +
-                        std::strerror(guard_errno)};
-    return false;
+  if (!shared) {
+    if (!transport::start_group_guard(pid, child.guard)) {
+      auto guard_errno = errno;
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+      close_ours();
+      failure = {127, std::string("cannot start the process group guard: ") +
+                          std::strerror(guard_errno)};
+      return false;
+    }
+    auto sent = ::write(go[1], "g", 1);
+    (void)sent;  // a child that died already reports through `status`
+    ::close(go[1]);
+    go[1] = -1;
   }
-  auto sent = ::write(go[1], "g", 1);
-  (void)sent;  // a child that died already reports through `status`
-  ::close(go[1]);
-  go[1] = -1;
+  child.program = resolved;
+  child.cwd = spec.cwd;
+  if (mode.confirm_later) {
+    ::fcntl(status[0], F_SETFL, O_NONBLOCK);
+    child.exec_status = status[0];
+    child.pid = pid;
+    child.stdin_fd = in[1];
+    child.stdout_fd = out[0];
+    child.stderr_fd = err_p[0];
+    for (size_t i = 0; i < spec.fds.size(); ++i)
+      child.extra[spec.fds[i]] = socks[i][0];
+    return true;
+  }
   child_error e{0, 0};
   ssize_t n;
   do n = ::read(status[0], &e, sizeof e);
@@ -203,14 +264,9 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   if (n == static_cast<ssize_t>(sizeof e)) {
     ::waitpid(pid, nullptr, 0);
     release_guard(child.guard);
+    if (shared) shared->forget(pid);
     close_ours();
-    if (e.stage == 1)
-      failure = {127, "cannot change to directory '" + spec.cwd +
-                          "': " + std::strerror(e.err)};
-    else if (e.err == ENOENT)
-      failure = {127, resolved + ": " + std::strerror(e.err)};
-    else
-      failure = {126, resolved + ": " + std::strerror(e.err)};
+    failure = describe(e, resolved, spec.cwd);
     return false;
   }
   ::close(status[0]);
@@ -225,7 +281,7 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
 
 bool start_command(const protocol::agent_config& cfg,
                    const protocol::exec_msg& x, child_process& child,
-                   spawn_failure& failure) {
+                   spawn_failure& failure, const spawn_mode& mode) {
   spawn_spec spec;
   // Like a shell: without a separate path, argv[0] names the program.
   spec.path = x.path.empty() && !x.argv.empty() ? x.argv[0] : x.path;
@@ -246,7 +302,7 @@ bool start_command(const protocol::agent_config& cfg,
       return false;
     }
   }
-  return spawn_child(spec, child, failure);
+  return spawn_child(spec, child, failure, mode);
 }
 
 void release_guard(transport::group_guard& guard) {

@@ -72,6 +72,9 @@ std::size_t execution::queued_to_child() const {
 }
 
 bool execution::done() const {
+  // A failed exec: once the child that reported it is reaped (its group,
+  // which never ran anything, is gone with it).
+  if (failed_) return reaped_;
   // Like sshd: the exit goes out once the child is gone and its stdout and
   // stderr are closed (everything it wrote has been read). A background
   // job that keeps them open holds the exit back, as it holds ssh's, and
@@ -86,9 +89,14 @@ int execution::exit_code() const {
 
 void execution::want(std::vector<pollfd>& fds,
                      std::vector<std::uint32_t>& streams, bool out_room) {
+  if (starting()) {
+    fds.push_back({child_.exec_status, POLLIN, 0});
+    streams.push_back(poll_exec_status);
+  }
   for (auto& [s, e] : eps_) {
     short ev = 0;
-    if (e.readable && out_room && (!multi() || e.credit > 0)) ev |= POLLIN;
+    if (e.readable && out_room && !starting() && (!multi() || e.credit > 0))
+      ev |= POLLIN;
     if (e.writable && !e.to_child.empty()) ev |= POLLOUT;
     if (ev) {
       fds.push_back({e.fd, ev, 0});
@@ -98,6 +106,7 @@ void execution::want(std::vector<pollfd>& fds,
 }
 
 void execution::ready(std::uint32_t s, short re) {
+  if (s == poll_exec_status) return confirm_exec();
   auto i = eps_.find(s);
   if (i == eps_.end()) return;
   auto& e = i->second;
@@ -219,6 +228,20 @@ bool execution::read_child(endpoint& e) {
   return true;
 }
 
+void execution::confirm_exec() {
+  spawn_failure f;
+  if (read_exec_status(child_, f) != exec_outcome::failed) return;
+  failed_ = f;
+  // Nothing ran: no output, no EOFs, no credit; only the failure.
+  for (auto& [s, e] : eps_) {
+    if (e.fd >= 0) ::close(e.fd);
+    e.fd = -1;
+    e.readable = e.writable = false;
+    e.to_child.clear();
+    e.written = 0;
+  }
+}
+
 void execution::maybe_close(endpoint& e) {
   if (!e.readable && !e.writable && e.fd >= 0) {
     if (e.stream != 0) ::close(e.fd);
@@ -233,6 +256,11 @@ void execution::child_exited(int st) {
 }
 
 void execution::finish() {
+  if (failed_) {
+    send(protocol::make_error(failed_->message));
+    send(protocol::make_exit(failed_->exit_code));
+    return;
+  }
   for (std::uint32_t s : {1u, 2u}) {
     auto& e = eps_.at(s);
     if (e.readable) {

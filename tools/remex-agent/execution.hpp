@@ -38,6 +38,10 @@ class execution {
   execution& operator=(const execution&) = delete;
 
   std::uint32_t xid() const { return xid_; }
+  // Its exec is not confirmed yet (child_process::exec_status): its output
+  // is not read until it is, and a failed exec ends it with `error` and
+  // 126/127 instead of output and a status, as if it never started.
+  bool starting() const { return child_.exec_status >= 0; }
   pid_t pid() const { return child_.pid; }
   child_process& child() { return child_; }
 
@@ -98,6 +102,7 @@ class execution {
   void maybe_close(endpoint& e);
   void finish_extra_fds();
   int exit_code() const;
+  void confirm_exec();
 
   child_process child_;
   frame_io& io_;
@@ -109,6 +114,7 @@ class execution {
   int status_ = 0;
   bool overrun_ = false;
   bool overrun_told_ = false;
+  std::optional<spawn_failure> failed_;  // its exec failed
   std::optional<clock::time_point> leftovers_;
 };
 
@@ -126,6 +132,8 @@ void terminate_groups(const std::vector<execution*>& xs);
 constexpr std::uint32_t poll_agent_in = 0xFFFFFFF0;
 constexpr std::uint32_t poll_agent_out = 0xFFFFFFF1;
 constexpr std::uint32_t poll_signals = 0xFFFFFFF2;
+// An execution's exec_status (starting()).
+constexpr std::uint32_t poll_exec_status = 0xFFFFFFF3;
 
 // Reads the signal self-pipe: reaps children on SIGCHLD (on_child per
 // child); false when the agent itself was told to stop.

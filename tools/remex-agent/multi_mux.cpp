@@ -39,8 +39,9 @@ class multi_mux {
     ::fcntl(0, F_SETFL, ::fcntl(0, F_GETFL) | O_NONBLOCK);
     ::fcntl(1, F_SETFL, ::fcntl(1, F_GETFL) | O_NONBLOCK);
     ::fcntl(1, F_SETPIPE_SZ, 1 << 20);
-    // Every execution holds pipes and a guard socket: the soft descriptor
-    // limit (often 1024) would cap concurrency long before `max_` does.
+    // Every execution holds pipes (and sockets for extra fds): the soft
+    // descriptor limit (often 1024) would cap concurrency long before `max_`
+    // does.
     rlimit rl{};
     if (::getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
       rl.rlim_cur = rl.rlim_max;
@@ -49,6 +50,11 @@ class multi_mux {
   }
 
   int run() {
+    // One guard for every group, instead of a fork per command; without
+    // it (no fork left), each command gets its own as on the seed's path.
+    if (!guard_.start())
+      io_.send_log(protocol::log_warn,
+                   "cannot start the agent's group guard; one per command");
     protocol::hello_msg answer;
     answer.v = protocol::persistent_version;
     answer.caps = {protocol::cap_multi};
@@ -135,13 +141,14 @@ class multi_mux {
       i = running_.erase(i);
     }
     // The exits go out before the groups are looked after: releasing a
-    // guard waits for it to exit, which is no reason to hold an exit back.
+    // guard of its own waits for it to exit, which is no reason to hold an
+    // exit back.
     if (!ended.empty()) io_.flush();
     for (auto& x : ended) retire(std::move(x), now);
     for (auto i = leftovers_.begin(); i != leftovers_.end();) {
       auto& l = *i;
       if (!l.x->group_alive()) {
-        release_guard(l.x->child().guard);
+        release(*l.x);
         i = leftovers_.erase(i);
         continue;
       }
@@ -158,11 +165,17 @@ class multi_mux {
   // up the other executions the way the seed's blocking wait would.
   void retire(std::unique_ptr<execution> x, clock::time_point now) {
     if (!x->group_alive()) {
-      release_guard(x->child().guard);
+      release(*x);
       return;
     }
     ::kill(-x->pid(), SIGTERM);
     leftovers_.push_back({std::move(x), now + leftover_kill_grace, false});
+  }
+
+  // x's group is gone: nobody needs to kill it any more.
+  void release(execution& x) {
+    release_guard(x.child().guard);
+    guard_.forget(x.pid());
   }
 
   void child_ended(pid_t pid, int st) {
@@ -262,8 +275,13 @@ class multi_mux {
                   255);
     child_process child;
     spawn_failure failure;
-    if (!start_command(cfg_, f.x.value_or(protocol::exec_msg{}), child,
-                       failure))
+    // The exec is confirmed in the loop (execution::starting): the agent
+    // does not wait for one child to exec before serving the others.
+    spawn_mode mode;
+    mode.shared_guard = guard_.running() ? &guard_ : nullptr;
+    mode.confirm_later = true;
+    if (!start_command(cfg_, f.x.value_or(protocol::exec_msg{}), child, failure,
+                       mode))
       return fail(xid, failure.message, failure.exit_code);
     running_.emplace(
         xid, std::make_unique<execution>(child, io_, files_, xid, window_));
@@ -277,9 +295,14 @@ class multi_mux {
     for (auto& [xid, x] : running_) all.push_back(x.get());
     for (auto& l : leftovers_) all.push_back(l.x.get());
     terminate_groups(all);
+    // What survived even SIGKILL stays watched: the guard tries again
+    // once the agent has exited.
+    for (auto* x : all)
+      if (!x->group_alive()) guard_.forget(x->pid());
     return status;
   }
 
+  agent_guard guard_;
   frame_io& io_;
   int signal_fd_;
   file_ops& files_;

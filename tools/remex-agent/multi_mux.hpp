@@ -11,7 +11,7 @@
 namespace remex::agent {
 
 // Concurrent executions when the broker states no cap, and the most it may
-// ask for (each costs about six descriptors and a guard process).
+// ask for (each costs four descriptors, more with extra fds).
 constexpr std::size_t default_max_executions = 256;
 constexpr std::size_t hard_max_executions = 4096;
 

@@ -9,15 +9,29 @@ namespace remex::transport::ssh {
 
 namespace {
 
+// Data stays in libssh's buffer (0 bytes taken): the channel reads it when
+// stepped. The callback only notes that there is something to step for.
+int on_data(ssh_session, ssh_channel, void*, std::uint32_t, int, void* user) {
+  static_cast<chan*>(user)->stirred = true;
+  return 0;
+}
+
 // ssh_channel_is_eof stays false while data is buffered; this does not.
 void on_remote_eof(ssh_session, ssh_channel, void* user) {
-  static_cast<chan*>(user)->remote_eof = true;
+  auto* c = static_cast<chan*>(user);
+  c->remote_eof = true;
+  c->stirred = true;
+}
+
+void on_close(ssh_session, ssh_channel, void* user) {
+  static_cast<chan*>(user)->stirred = true;
 }
 
 void on_exit_status(ssh_session, ssh_channel, int status, void* user) {
   auto* c = static_cast<chan*>(user);
   c->got_exit_status = true;
   c->exit_code = status;
+  c->stirred = true;
 }
 
 void on_exit_signal(ssh_session, ssh_channel, const char* name, int core,
@@ -26,6 +40,7 @@ void on_exit_signal(ssh_session, ssh_channel, const char* name, int core,
   c->got_exit_signal = true;
   c->exit_signal = signal_number(name);
   c->core_dumped = core != 0;
+  c->stirred = true;
 }
 
 // Moves what libssh buffered for stream i into pending: exactly what it
@@ -169,14 +184,19 @@ void begin_open(chan& c, ssh_session session) {
   c.handle = ssh_channel_new(session);
   ssh_callbacks_init(&c.callbacks);
   c.callbacks.userdata = &c;
+  c.callbacks.channel_data_function = on_data;
   c.callbacks.channel_exit_status_function = on_exit_status;
   c.callbacks.channel_eof_function = on_remote_eof;
+  c.callbacks.channel_close_function = on_close;
   c.callbacks.channel_exit_signal_function = on_exit_signal;
   ssh_set_channel_callbacks(c.handle, &c.callbacks);
   c.state = chan::phase::opening;
 }
 
 void step(chan_owner& owner, const chan_ptr& c) {
+  // What libssh took in before this point is looked at below; only what
+  // it takes in from here on needs another step.
+  c->stirred = false;
   int rc;
   switch (c->state) {
     case chan::phase::queued:

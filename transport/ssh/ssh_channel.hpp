@@ -59,6 +59,11 @@ struct chan {
   bool terminating = false;
   clock::time_point kill_deadline;
   bool remote_eof = false;  // the server sent EOF (data may still be buffered)
+  // libssh took in something for this channel (data, EOF, exit, close)
+  // since it was last stepped. libssh reads the socket inside many calls
+  // (ssh_channel_poll, a flush, another channel's step), and what it reads
+  // there wakes no poll(): whoever made the call steps the channel again.
+  bool stirred = false;
   bool got_exit_status = false;
   int exit_code = 0;
   bool got_exit_signal = false;

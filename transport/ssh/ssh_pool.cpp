@@ -143,6 +143,7 @@ void pool::tick() {
     for (auto ch : std::vector<chan_ptr>(c->chans)) expire(*this, ch, now);
     ++i;
   }
+  settle();
   auto self = shared_from_this();
   loop_->after(std::chrono::milliseconds(250), [self] { self->tick(); });
 }
@@ -230,6 +231,7 @@ void pool::dispatch() {
     best->chans.push_back(c);
     step(*this, c);
   }
+  settle();
   update_status();
 }
 
@@ -330,6 +332,7 @@ void pool::pump(conn* c) {
     step(*this, ch);
     if (!alive(c)) return;
   }
+  settle();
 }
 
 void pool::pump_chan(const chan_ptr& c) {
@@ -339,6 +342,27 @@ void pool::pump_chan(const chan_ptr& c) {
   // Writes may have left output in libssh's buffer; push it now.
   if (alive(cn) && (ssh_get_poll_flags(cn->session) & SSH_WRITE_PENDING))
     ssh_blocking_flush(cn->session, 0);
+  settle();
+}
+
+void pool::settle() {
+  // Bounded: while data keeps arriving this could go on; the rest is done
+  // after whatever else waits on the loop.
+  for (int round = 0; round < 16; ++round) {
+    bool any = false;
+    for (std::size_t i = 0; i < conns_.size(); ++i) {
+      auto* cn = conns_[i].get();
+      for (auto ch : std::vector<chan_ptr>(cn->chans)) {
+        if (!ch->stirred || ch->state == chan::phase::done) continue;
+        any = true;
+        step(*this, ch);
+        if (!alive(cn)) break;
+      }
+    }
+    if (!any) return;
+  }
+  auto self = shared_from_this();
+  post([self] { self->settle(); });
 }
 
 void pool::drop_conn(conn* c, exit_status why) {

@@ -83,6 +83,11 @@ class pool : public chan_owner, public std::enable_shared_from_this<pool> {
   void start_connect();
   void connected(connect_result& r);
   void pump(conn* c);
+  // Steps again the channels libssh stirred behind their step's back (it
+  // reads the socket inside a flush, a keepalive, another channel's
+  // step): nothing else would wake them, since the socket it drained has
+  // nothing left for poll() to see.
+  void settle();
   void drop_conn(conn* c, exit_status why);
   // Under info_mtx_: status_ as the I/O thread's state now is.
   void update_status();

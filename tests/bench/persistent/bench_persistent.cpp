@@ -1,8 +1,13 @@
 // remex-bench-persistent [runs] [concurrent]: the time from open() to the
 // exit status of `true`, on a warm persistent agent (transport/agent_host)
 // and with a fresh agent per execution (start_agent_exec, the seed's way),
-// both over the local backend in this process; then `concurrent` `sleep 1`
-// at once on one persistent agent (wall time).
+// both over the local backend in this process, next to the floor: a plain
+// fork, exec and wait of `true` by this process, in the same run (on a
+// loaded machine that floor moves a lot); then `concurrent` `sleep 1` at
+// once on one persistent agent (wall time).
+#include <sys/wait.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <chrono>
 #include <condition_variable>
@@ -87,6 +92,19 @@ void print(const char* what, const std::vector<double>& ms, int failures) {
       ms.size(), failures);
 }
 
+// What no remote execution can beat: this process forks, execs and reaps
+// the program itself.
+void fork_exec_wait(const char* path) {
+  char* argv[] = {const_cast<char*>(path), nullptr};
+  pid_t pid = ::fork();
+  if (pid == 0) {
+    ::execv(path, argv);
+    ::_exit(127);
+  }
+  int st = 0;
+  ::waitpid(pid, &st, 0);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -109,6 +127,19 @@ int main(int argc, char** argv) {
   auto warm = measure(
       runs, [&](auto l) { host->open({}, t_true, l); }, failed);
   print("exec true, warm persistent agent", warm, failed);
+  {
+    std::vector<double> ms;
+    for (int i = 0; i < runs; ++i) {
+      auto t0 = clock_type::now();
+      fork_exec_wait("/bin/true");
+      ms.push_back(
+          std::chrono::duration<double, std::milli>(clock_type::now() - t0)
+              .count());
+    }
+    print("floor: fork+exec+wait true in this process", ms, 0);
+    std::printf("ratio p50 warm/floor: %.3f\n",
+                percentile(warm, 0.5) / percentile(ms, 0.5));
+  }
   auto fresh = measure(
       std::min(runs, 300),
       [&](auto l) {
