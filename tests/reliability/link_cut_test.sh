@@ -46,6 +46,13 @@ cleanup() {
     kill -KILL "$p" 2>/dev/null
   done
   kill_marked "$tmp/ns_sshd_"
+  # The sessions sshd forked rename themselves ("sshd: USER@notty") and, on a
+  # cut link, wait for a peer that never answers: whatever still runs in the
+  # namespaces goes, or it would keep them (and a user's session) alive.
+  local ns
+  for ns in "$ns_s" "$ns_c"; do
+    ip netns pids "$ns" 2>/dev/null | xargs -r kill -KILL 2>/dev/null
+  done
   ip netns del "$ns_s" 2>/dev/null
   ip netns del "$ns_c" 2>/dev/null
   "$here/../fixtures/sshd-fixture" stop "$tmp/fixture" >/dev/null 2>&1
