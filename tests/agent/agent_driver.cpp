@@ -1,8 +1,10 @@
 #include "agent_driver.hpp"
 
 #include <fcntl.h>
+#include <linux/magic.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/statfs.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -248,6 +250,16 @@ std::string make_temp_dir() {
   char tmpl[] = "/tmp/remex-agent-test-XXXXXX";
   auto* p = ::mkdtemp(tmpl);
   return p ? p : "";
+}
+
+std::string make_memory_temp_dir() {
+  struct statfs fs {};
+  if (::statfs("/dev/shm", &fs) == 0 && fs.f_type == TMPFS_MAGIC &&
+      ::access("/dev/shm", W_OK | X_OK) == 0) {
+    char tmpl[] = "/dev/shm/remex-agent-test-XXXXXX";
+    if (auto* p = ::mkdtemp(tmpl)) return p;
+  }
+  return make_temp_dir();
 }
 
 }  // namespace remex::test

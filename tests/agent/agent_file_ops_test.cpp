@@ -105,6 +105,17 @@ void remove_tree(const std::string& dir) {
   CAF_CHECK_EQUAL(std::system(cmd.c_str()), 0);
 }
 
+// A directory of `count` empty files e00000, e00001, ...
+std::string large_dir(int count) {
+  auto dir = test::make_memory_temp_dir();
+  for (int i = 0; i < count; ++i) {
+    char name[32];
+    std::snprintf(name, sizeof name, "/e%05d", i);
+    std::ofstream(dir + name);
+  }
+  return dir;
+}
+
 }  // namespace
 
 CAF_TEST(create write read stat and close a file through handles) {
@@ -278,12 +289,7 @@ CAF_TEST(directories mkdir mkdirall readdir rename remove) {
 }
 
 CAF_TEST(readdir pages through a large directory) {
-  auto dir = test::make_temp_dir();
-  for (int i = 0; i < 5000; ++i) {
-    char name[32];
-    std::snprintf(name, sizeof name, "/e%05d", i);
-    std::ofstream(dir + name);
-  }
+  auto dir = large_dir(5000);
   agent_driver a;
   std::size_t total = 0;
   std::string last;
@@ -364,13 +370,8 @@ CAF_TEST(stat mode carries Go FileMode bits as the seed does) {
 }
 
 CAF_TEST(readdir without sz returns every entry in one response) {
-  auto dir = test::make_temp_dir();
   constexpr int count = 5000;  // more than one page holds
-  for (int i = 0; i < count; ++i) {
-    char name[32];
-    std::snprintf(name, sizeof name, "/e%05d", i);
-    std::ofstream(dir + name);
-  }
+  auto dir = large_dir(count);
   agent_driver a;
   auto r = call_raw(a, file_op_code::readdir, dir);
   CAF_CHECK_EQUAL(r.er, 0);
@@ -573,29 +574,29 @@ bool exists(const std::string& path) {
 
 CAF_TEST(partial files of a copy go when the session ends without them) {
   auto dir = test::make_temp_dir();
-  auto left = dir + "/.f.1-1.remex-part";       // the client went away
-  auto done = dir + "/.g.1-2.remex-part";       // renamed into place
-  auto removed = dir + "/.h.1-3.remex-part";    // removed by the client
-  auto replaced = dir + "/.i.1-4.remex-part";   // someone else's file now
-  auto not_excl = dir + "/.j.1-5.remex-part";   // not created exclusively
-  auto plain = dir + "/k";                      // not a partial name
+  auto left = dir + "/.f.1-1.remex-part";      // the client went away
+  auto done = dir + "/.g.1-2.remex-part";      // renamed into place
+  auto removed = dir + "/.h.1-3.remex-part";   // removed by the client
+  auto replaced = dir + "/.i.1-4.remex-part";  // someone else's file now
+  auto not_excl = dir + "/.j.1-5.remex-part";  // not created exclusively
+  auto plain = dir + "/k";                     // not a partial name
   {
-  agent_driver a;
-  create_through(a, left, true);
-  create_through(a, done, true);
-  CAF_CHECK_EQUAL(call(a, op(file_op_code::rename, done, dir + "/g")).er, 0);
-  create_through(a, removed, true);
-  CAF_CHECK_EQUAL(call(a, op(file_op_code::remove, removed)).er, 0);
-  create_through(a, replaced, true);
-  CAF_REQUIRE(::unlink(replaced.c_str()) == 0);
-  std::ofstream(replaced) << "theirs";
-  create_through(a, not_excl, false);
-  create_through(a, plain, true);
-  CAF_CHECK(exists(left));
-  a.close_input();
-  CAF_CHECK(a.pump_until([&] { return a.output_closed(); }));
-  auto ws = a.wait_agent();
-  CAF_CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
+    agent_driver a;
+    create_through(a, left, true);
+    create_through(a, done, true);
+    CAF_CHECK_EQUAL(call(a, op(file_op_code::rename, done, dir + "/g")).er, 0);
+    create_through(a, removed, true);
+    CAF_CHECK_EQUAL(call(a, op(file_op_code::remove, removed)).er, 0);
+    create_through(a, replaced, true);
+    CAF_REQUIRE(::unlink(replaced.c_str()) == 0);
+    std::ofstream(replaced) << "theirs";
+    create_through(a, not_excl, false);
+    create_through(a, plain, true);
+    CAF_CHECK(exists(left));
+    a.close_input();
+    CAF_CHECK(a.pump_until([&] { return a.output_closed(); }));
+    auto ws = a.wait_agent();
+    CAF_CHECK(WIFEXITED(ws) && WEXITSTATUS(ws) == 0);
   }
   CAF_CHECK(!exists(left));
   CAF_CHECK_EQUAL(slurp(dir + "/g"), "partial");
