@@ -163,4 +163,46 @@ CAF_TEST(frozen server mid stream is detected by keepalives) {
   CAF_CHECK_EQUAL(col->status.exit_code(), 255);
 }
 
+// A request queued behind a running one on a connection that then goes
+// silent waits for the server's answer to its channel open; when the
+// keepalives give the connection up, it goes back to the queue (it never
+// ran) and a fresh connection is tried, which cannot succeed either. The
+// running command must still end "lost" at the keepalives' verdict, not
+// wait for that attempt's connect timeout and report its failure.
+CAF_TEST(a channel opening on a silent connection does not delay the loss) {
+  auto o = direct();
+  o.keepalive_interval_s = 1;
+  o.keepalive_count_max = 2;
+  o.connect_timeout_s = 8;
+  auto p = make_ssh_provider(sshd.target(), o);
+  auto col = test::run(*p, "echo ready; sleep 300");
+  CAF_REQUIRE(col->wait_output(1, "ready", 20s));
+  // Freeze the listener and every session: TCP handshakes still complete
+  // (the kernel does them), but nobody speaks.
+  auto pids = "$(ps -o pid= --ppid " + sshd["FIXTURE_PID"] + ")";
+  test::run_shell("kill -STOP " + sshd["FIXTURE_PID"] + "; for p in " + pids +
+                  "; do kill -STOP $p $(ps -o pid= --ppid $p); done");
+  auto t0 = std::chrono::steady_clock::now();
+  auto second = test::run(*p, "echo second");
+  bool done = col->wait_exit(15s);
+  auto took = std::chrono::steady_clock::now() - t0;
+  bool second_done = second->wait_exit(20s);
+  test::run_shell("for p in " + pids +
+                  "; do kill -CONT $p $(ps -o pid= --ppid $p); done; kill "
+                  "-CONT " +
+                  sshd["FIXTURE_PID"]);
+  CAF_REQUIRE(done);
+  CAF_MESSAGE(
+      "the running command ended after "
+      << std::chrono::duration_cast<std::chrono::milliseconds>(took).count()
+      << " ms: " << col->status.message);
+  CAF_CHECK(took < 6s);
+  CAF_CHECK(col->status.failure == failure_kind::lost);
+  CAF_CHECK(contains(col->status.message, "connection lost"));
+  CAF_CHECK_EQUAL(col->status.exit_code(), 255);
+  CAF_REQUIRE(second_done);
+  CAF_MESSAGE("the queued one: " << second->status.message);
+  CAF_CHECK_EQUAL(second->status.exit_code(), 255);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()
