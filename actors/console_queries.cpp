@@ -3,6 +3,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/typed_event_based_actor.hpp>
 #include <caf/typed_response_promise.hpp>
+#include <cerrno>
 #include <chrono>
 #include <csignal>
 #include <cstdlib>
@@ -11,6 +12,13 @@
 namespace remex::actors {
 
 namespace {
+
+// A word of the operator's input as an error line quotes it: a pasted
+// megabyte stays one readable line.
+std::string shown(const std::string& word) {
+  constexpr std::size_t most = 40;
+  return word.size() <= most ? word : word.substr(0, most) + "...";
+}
 
 // A node that has not answered by then is reported, not waited for.
 constexpr auto node_timeout = std::chrono::seconds(3);
@@ -236,7 +244,7 @@ console_actor::behavior_type gatherer(gather_ptr self, broker_actor local,
           for (auto& x : self->state.targets)
             if (x.node == where) t = &x;
           if (!t) {
-            fail("kill " + id + ": no live node " + where);
+            fail("kill " + shown(id) + ": no live node " + shown(where));
             return rp;
           }
           self->request(t->broker, node_timeout, console_atom::value, words,
@@ -244,13 +252,13 @@ console_actor::behavior_type gatherer(gather_ptr self, broker_actor local,
               .then([answer](rows_t& rows) mutable { answer(std::move(rows)); },
                     [fail, id, where, self](caf::error& err) mutable {
                       if (err == caf::sec::request_timeout)
-                        fail("kill " + id + ": node " + where +
+                        fail("kill " + shown(id) + ": node " + shown(where) +
                              " unreachable (no answer in 3 s)");
                       else
                         fail(refusal_line(self->system(), err));
                     });
         } else {
-          fail("unknown command '" + cmd + "' (see help)");
+          fail("unknown command '" + shown(cmd) + "' (see help)");
         }
         return rp;
       },
@@ -281,15 +289,20 @@ bool parse_kill(const std::vector<std::string>& words, std::uint64_t& id,
     error = "usage: kill ID [SIGNAL]";
     return false;
   }
-  char* end = nullptr;
-  id = std::strtoull(words[1].c_str(), &end, 10);
-  if (words[1].empty() || *end != '\0' || id == 0) {
-    error = "kill " + words[1] + ": not an execution id";
+  // Digits only, and in range: strtoull alone takes "-1" and clamps what
+  // overflows, so a mistyped id could name another execution.
+  auto& w = words[1];
+  errno = 0;
+  id = std::strtoull(w.c_str(), nullptr, 10);
+  if (w.empty() || w.size() > 20 ||
+      w.find_first_not_of("0123456789") != std::string::npos ||
+      errno == ERANGE || id == 0) {
+    error = "kill " + shown(w) + ": not an execution id";
     return false;
   }
   signo = words.size() == 3 ? signal_number(words[2]) : SIGTERM;
   if (signo == 0) {
-    error = "kill: unknown signal " + words[2];
+    error = "kill: unknown signal " + shown(words[2]);
     return false;
   }
   return true;
@@ -307,7 +320,7 @@ std::vector<console_row> answer_locally(const node_view& view,
   if (cmd == "peers" && words.size() == 1) return peers(view);
   error = cmd == "ps" || cmd == "stats" || cmd == "hosts" || cmd == "peers"
               ? cmd + ": unexpected argument (see help)"
-              : "unknown command '" + cmd + "' (see help)";
+              : "unknown command '" + shown(cmd) + "' (see help)";
   return {};
 }
 

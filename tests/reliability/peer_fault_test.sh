@@ -15,14 +15,7 @@ remex=$(realpath "${1:?usage: peer_fault_test.sh remex remexd}")
 remexd=$(realpath "${2:?usage: peer_fault_test.sh remex remexd}")
 . "$here/../cli/lib.sh"
 . "$here/lib.sh"
-tmp=$(mktemp -d)
-chmod 0755 "$tmp"
-start_fixture "$tmp"
-daemons=()
-# shellcheck disable=SC2064 # the fixture's paths are fixed now
-trap "for p in \${daemons[@]+\"\${daemons[@]}\"}; do kill -CONT \$p 2>/dev/null; kill -KILL \$p 2>/dev/null; done
-      '$here/../fixtures/sshd-fixture' stop '$tmp/fixture' >/dev/null 2>&1
-      rm -rf '$tmp'" EXIT
+start_node_fixture
 token=$tmp/token
 # "near": the same sshd under a name only A serves.
 conf=$tmp/ssh_config

@@ -15,17 +15,9 @@ remex=$(realpath "${1:?usage: stalled_reader_test.sh remex remexd}")
 remexd=$(realpath "${2:?usage: stalled_reader_test.sh remex remexd}")
 . "$here/../cli/lib.sh"
 . "$here/lib.sh"
-tmp=$(mktemp -d)
-chmod 0755 "$tmp"
-start_fixture "$tmp"
-daemons=()
-# shellcheck disable=SC2064 # the fixture's paths are fixed now
-trap "for p in \${daemons[@]+\"\${daemons[@]}\"}; do kill -KILL \$p 2>/dev/null; done
-      kill_marked '$tmp/'
-      '$here/../fixtures/sshd-fixture' stop '$tmp/fixture' >/dev/null 2>&1
-      rm -rf '$tmp'" EXIT
+# shellcheck disable=SC2016 # expanded at exit, when tmp is set
+start_node_fixture 'kill_marked "$tmp/"'
 token=$tmp/token
-fx=(-H fixture -F "$FIXTURE_SSH_CONFIG")
 pa=$(free_port)
 pb=$(free_port)
 start_node A "$pa" --serves fixture || exit 1

@@ -246,9 +246,7 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
   }
   child.program = resolved;
   child.cwd = spec.cwd;
-  if (mode.confirm_later) {
-    ::fcntl(status[0], F_SETFL, O_NONBLOCK);
-    child.exec_status = status[0];
+  auto hand_over = [&] {
     child.pid = pid;
     child.stdin_fd = in[1];
     child.stdout_fd = out[0];
@@ -256,6 +254,11 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
     for (size_t i = 0; i < spec.fds.size(); ++i)
       child.extra[spec.fds[i]] = socks[i][0];
     return true;
+  };
+  if (mode.confirm_later) {
+    ::fcntl(status[0], F_SETFL, O_NONBLOCK);
+    child.exec_status = status[0];
+    return hand_over();
   }
   child_error e{0, 0};
   ssize_t n;
@@ -270,13 +273,7 @@ bool spawn_child(const spawn_spec& spec, child_process& child,
     return false;
   }
   ::close(status[0]);
-  child.pid = pid;
-  child.stdin_fd = in[1];
-  child.stdout_fd = out[0];
-  child.stderr_fd = err_p[0];
-  for (size_t i = 0; i < spec.fds.size(); ++i)
-    child.extra[spec.fds[i]] = socks[i][0];
-  return true;
+  return hand_over();
 }
 
 bool start_command(const protocol::agent_config& cfg,

@@ -47,6 +47,18 @@ struct console {
 };
 
 // One command to the node; false with the line printed when refused.
+// A request the node did not answer: one line, on stdout as JSON for
+// scripts, else on stderr.
+void report(console& c, const caf::error& err) {
+  auto why = err == caf::sec::request_timeout
+                 ? c.client.label() + ": no answer"
+                 : actors::refusal_line(c.sys, err);
+  if (c.json)
+    std::printf("%s\n", json_object({"error"}, {why}).c_str());
+  else
+    std::fprintf(stderr, "remex: %s\n", why.c_str());
+}
+
 bool ask(console& c, const std::vector<std::string>& words, rows_t& rows) {
   bool ok = false;
   caf::scoped_actor self{c.sys};
@@ -57,15 +69,7 @@ bool ask(console& c, const std::vector<std::string>& words, rows_t& rows) {
             rows = std::move(xs);
             ok = true;
           },
-          [&](caf::error& err) {
-            auto why = err == caf::sec::request_timeout
-                           ? c.client.label() + ": no answer"
-                           : actors::refusal_line(c.sys, err);
-            if (c.json)
-              std::printf("%s\n", json_object({"error"}, {why}).c_str());
-            else
-              std::fprintf(stderr, "remex: %s\n", why.c_str());
-          });
+          [&](caf::error& err) { report(c, err); });
   return ok;
 }
 
@@ -147,15 +151,7 @@ int watch(console& c, double seconds) {
   self->request(c.broker, answer_timeout, actors::watch_atom::value,
                 caf::actor_cast<actors::event_sink_actor>(self), true)
       .receive([&](bool ok) { subscribed = ok; },
-               [&](caf::error& err) {
-                 auto why = err == caf::sec::request_timeout
-                                ? c.client.label() + ": no answer"
-                                : actors::refusal_line(c.sys, err);
-                 if (c.json)
-                   std::printf("%s\n", json_object({"error"}, {why}).c_str());
-                 else
-                   std::fprintf(stderr, "remex: %s\n", why.c_str());
-               });
+               [&](caf::error& err) { report(c, err); });
   if (!subscribed) return 1;
   self->monitor(c.broker);
   if (!c.json) {

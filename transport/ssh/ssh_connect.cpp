@@ -234,6 +234,19 @@ connect_result connect_ssh(const ssh_target& target,
                         error_of(s,
                                  "libssh cannot parse a line of it "
                                  "(ProxyJump, ProxyCommand, Match?)")));
+  // libssh drops a Port it cannot read and goes to 22; OpenSSH refuses the
+  // config ("Badly formatted port number"). An explicit port spares it.
+  if (target.port == 0)
+    if (auto p = ssh_config_value(target.host, target.user, opts.ssh_config,
+                                  "Port")) {
+      char* end = nullptr;
+      errno = 0;
+      auto n = std::strtol(p->c_str(), &end, 10);
+      if (p->empty() || *end != '\0' || errno == ERANGE || n < 1 || n > 65535)
+        return bad(fail(failure_kind::connect, "ssh config: Port '" +
+                                                   p->substr(0, 40) +
+                                                   "' is not a port number"));
+    }
   // The config may let a new host key in (accept-new, no); a changed one is
   // refused whatever it says (check_host_key).
   config::ssh_options key_opts = opts;
