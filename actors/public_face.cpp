@@ -32,52 +32,40 @@ class face_actor : public broker_actor::base {
   behavior_type make_behavior() override {
     monitor(broker_);
     set_down_handler([this](caf::down_msg&) { quit(); });
-    // Answers come from the face itself, never delegated: CAF 0.17.6
-    // registers the sender of every message that crosses BASP under its id
-    // (basp_broker.cpp), and any peer may then address it by that id. A
-    // delegated answer would come from the broker (or the hub, directory,
-    // forwarder it delegates to) and so hand them to every requester.
+    // Delegated, so the broker sees the requester as the sender (it
+    // monitors it: file sessions, forwarded requests). The answer then
+    // comes from the broker, whose id the requester learns (CAF 0.17.6
+    // registers every sender that crosses BASP); wire_guard.hpp keeps exits
+    // to it out.
     return {
         [this](exec_atom a, exec_request& r, endpoints& e) {
-          return relay<outcome>(a, std::move(r), std::move(e));
+          return delegate(broker_, a, std::move(r), std::move(e));
         },
         [this](exec_atom a, exec_request& r, endpoints& e, strings& p) {
-          return relay<outcome>(a, std::move(r), std::move(e), std::move(p));
+          return delegate(broker_, a, std::move(r), std::move(e), std::move(p));
         },
         [this](peer_atom a, std::string& n, strings& s, caf::actor& h) {
-          return relay<std::string, strings>(a, std::move(n), std::move(s),
-                                             std::move(h));
+          return delegate(broker_, a, std::move(n), std::move(s), std::move(h));
         },
-        [this](list_atom a) { return relay<std::vector<execution_info>>(a); },
+        [this](list_atom a) { return delegate(broker_, a); },
         [this](console_atom a, strings& w, bool cluster) {
-          return relay<std::vector<console_row>>(a, std::move(w), cluster);
+          return delegate(broker_, a, std::move(w), cluster);
         },
         [this](files_atom a, exec_request& r) {
-          return relay<files_actor>(a, std::move(r));
+          return delegate(broker_, a, std::move(r));
         },
         [this](files_atom a, exec_request& r, strings& p) {
-          return relay<files_actor>(a, std::move(r), std::move(p));
+          return delegate(broker_, a, std::move(r), std::move(p));
         },
         [this](watch_atom a, event_sink_actor& sink, bool cluster) {
-          return relay<bool>(a, std::move(sink), cluster);
+          return delegate(broker_, a, std::move(sink), cluster);
         },
-        [this](groups_atom a) {
-          return relay<std::map<std::string, std::string>>(a);
-        },
-        [this](ping_atom a) { return relay<bool>(a); },
+        [this](groups_atom a) { return delegate(broker_, a); },
+        [this](ping_atom a) { return delegate(broker_, a); },
     };
   }
 
  private:
-  template <class... Rs, class... Ts>
-  caf::typed_response_promise<Rs...> relay(Ts&&... xs) {
-    auto rp = make_response_promise<Rs...>();
-    request(broker_, caf::infinite, std::forward<Ts>(xs)...)
-        .then([rp](Rs&... rs) mutable { rp.deliver(std::move(rs)...); },
-              [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
-    return rp;
-  }
-
   broker_actor broker_;
 };
 

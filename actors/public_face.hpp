@@ -2,8 +2,7 @@
 // A typed handle is only a compile-time view: over BASP any message reaches
 // the actor behind it, and the broker also handles its children's reports
 // and admin requests (done, shutdown, settings …). The face answers the
-// public interface (broker_actor) by asking the broker and answering
-// itself, so only the face's id is ever learned by a requester; anything
+// public interface (broker_actor) by delegating to the broker; anything
 // else gets unexpected_message, and every exit message sent to it (reason
 // kill included) is dropped before its mailbox, so no holder of the handle
 // can stop, complete or reconfigure anything through it. It ends when the
