@@ -22,6 +22,7 @@
 #include "actors/log.hpp"
 #include "actors/peer_forwarder.hpp"
 #include "actors/serves.hpp"
+#include "actors/wire_guard.hpp"
 #include "config/daemon_settings.hpp"
 #include "config/secret_env.hpp"
 
@@ -90,7 +91,7 @@ struct broker_state {
   static inline const char* name = "broker";
 };
 
-using self_ptr = broker_impl_actor::stateful_pointer<broker_state>;
+using self_ptr = guarded_pointer<broker_impl_actor, broker_state>;
 
 std::int64_t now_ms() {
   using namespace std::chrono;

@@ -9,6 +9,8 @@
 #include <cstdlib>
 #include <memory>
 
+#include "actors/wire_guard.hpp"
+
 namespace remex::actors {
 
 namespace {
@@ -140,7 +142,7 @@ struct gather_state {
   static inline const char* name = "console_gatherer";
 };
 
-using gather_ptr = console_actor::stateful_pointer<gather_state>;
+using gather_ptr = guarded_pointer<console_actor, gather_state>;
 using rows_t = std::vector<console_row>;
 
 // Asks every target `words` (this node only), then calls done with each

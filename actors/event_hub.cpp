@@ -6,6 +6,8 @@
 #include <chrono>
 #include <set>
 
+#include "actors/wire_guard.hpp"
+
 namespace remex::actors {
 
 namespace {
@@ -28,14 +30,14 @@ struct hub_state {
   static inline const char* name = "event_hub";
 };
 
-using hub_ptr = event_hub_actor::stateful_pointer<hub_state>;
+using hub_ptr = guarded_pointer<event_hub_actor, hub_state>;
 
 struct relay_state {
   static inline const char* name = "event_relay";
 };
 
 event_sink_actor::behavior_type relay(
-    event_sink_actor::stateful_pointer<relay_state> self, event_hub_actor hub) {
+    guarded_pointer<event_sink_actor, relay_state> self, event_hub_actor hub) {
   // Peers hold its handle: only this node ends it.
   self->set_exit_handler([self](caf::exit_msg& em) {
     if (em.source && em.source.node() != self->node()) return;

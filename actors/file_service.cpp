@@ -7,6 +7,7 @@
 #include <map>
 #include <tuple>
 
+#include "actors/wire_guard.hpp"
 #include "protocol/codec.hpp"
 
 namespace remex::actors {
@@ -39,7 +40,7 @@ struct service_state {
   static inline const char* name = "file_service";
 };
 
-using self_ptr = service_impl_actor::stateful_pointer<service_state>;
+using self_ptr = guarded_pointer<service_impl_actor, service_state>;
 
 std::uint8_t failure_code(transport::failure_kind k) {
   return static_cast<std::uint8_t>(k);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "actors/log.hpp"
+#include "actors/wire_guard.hpp"
 
 namespace remex::actors {
 
@@ -53,7 +54,7 @@ struct directory_state {
   static inline const char* name = "peer_directory";
 };
 
-using self_ptr = directory_impl_actor::stateful_pointer<directory_state>;
+using self_ptr = guarded_pointer<directory_impl_actor, directory_state>;
 
 configured_peer parse(const std::string& address) {
   configured_peer p;

@@ -5,6 +5,7 @@
 #include <caf/typed_response_promise.hpp>
 
 #include "actors/log.hpp"
+#include "actors/wire_guard.hpp"
 
 namespace remex::actors {
 
@@ -19,7 +20,7 @@ struct forwarder_state {
   static inline const char* name = "peer_forwarder";
 };
 
-using self_ptr = forwarder_actor::stateful_pointer<forwarder_state>;
+using self_ptr = guarded_pointer<forwarder_actor, forwarder_state>;
 
 outcome lost(const std::string& peer_name) {
   return outcome::make_failed(
@@ -90,7 +91,7 @@ struct files_forwarder_state {
 };
 
 files_forwarder_actor::behavior_type files_forwarder(
-    files_forwarder_actor::stateful_pointer<files_forwarder_state> self,
+    guarded_pointer<files_forwarder_actor, files_forwarder_state> self,
     broker_actor peer, std::vector<std::string> path) {
   // The requester gone (or the peer): quitting tells the peer's session.
   self->set_down_handler([self](caf::down_msg&) { self->quit(); });

@@ -3,9 +3,10 @@
 // the actor behind it, and the broker also handles its children's reports
 // and admin requests (done, shutdown, settings …). The face answers the
 // public interface (broker_actor) by delegating to the broker; anything
-// else gets unexpected_message, and an exit message sent to it is dropped,
-// so no holder of the handle can stop, complete or reconfigure anything
-// through it. It ends when the broker does.
+// else gets unexpected_message, and every exit message sent to it (reason
+// kill included) is dropped before its mailbox, so no holder of the handle
+// can stop, complete or reconfigure anything through it. It ends when the
+// broker does.
 #pragma once
 
 #include <caf/fwd.hpp>

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "actors/log.hpp"
+#include "actors/wire_guard.hpp"
 #include "protocol/frame.hpp"
 #include "transport/agent_channel.hpp"
 #include "transport/agent_host.hpp"
@@ -43,7 +44,7 @@ struct session_state {
   static inline const char* name = "session";
 };
 
-using self_ptr = session_actor::stateful_pointer<session_state>;
+using self_ptr = guarded_pointer<session_actor, session_state>;
 
 transport::command to_command(const exec_request& req) {
   transport::command cmd;

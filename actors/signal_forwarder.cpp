@@ -4,6 +4,8 @@
 #include <caf/typed_event_based_actor.hpp>
 #include <vector>
 
+#include "actors/wire_guard.hpp"
+
 namespace remex::actors {
 
 namespace {
@@ -18,7 +20,7 @@ struct forwarder_state {
 // Takes the signals held so far as its argument: CAF 0.17 dereferences a
 // null argument tuple when a function-based actor is spawned without any.
 signal_forwarder_actor::behavior_type signal_forwarder(
-    signal_forwarder_actor::stateful_pointer<forwarder_state> self,
+    guarded_pointer<signal_forwarder_actor, forwarder_state> self,
     std::vector<std::int32_t> held, delivery_actor tell) {
   self->state.held = std::move(held);
   self->state.tell = std::move(tell);

@@ -7,6 +7,8 @@
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
 
+#include "actors/wire_guard.hpp"
+
 namespace remex::actors {
 
 namespace {
@@ -23,7 +25,7 @@ struct output_state {
   static inline const char* name = "stream_pump.out";
 };
 
-void maybe_close(output_pump_actor::stateful_pointer<output_state> self) {
+void maybe_close(guarded_pointer<output_pump_actor, output_state> self) {
   auto& st = self->state;
   if (!st.closing || st.in_flight > 0 || st.eof_sent) return;
   st.eof_sent = true;
@@ -51,7 +53,7 @@ void maybe_close(output_pump_actor::stateful_pointer<output_state> self) {
 // what still arrives so the channel drains and its exit can come through.
 // What was in flight to the sink counts as consumed: its answers may never
 // come (a sink on a node that died), and late ones are ignored.
-void sink_failed(output_pump_actor::stateful_pointer<output_state> self,
+void sink_failed(guarded_pointer<output_pump_actor, output_state> self,
                  const caf::error& err) {
   auto& st = self->state;
   if (!st.sink) return;
@@ -68,7 +70,7 @@ void sink_failed(output_pump_actor::stateful_pointer<output_state> self,
 }
 
 output_pump_actor::behavior_type output_pump(
-    output_pump_actor::stateful_pointer<output_state> self, std::uint32_t s,
+    guarded_pointer<output_pump_actor, output_state> self, std::uint32_t s,
     sink_actor sink, supervisor_impl_actor supervisor,
     std::shared_ptr<byte_counts> counts) {
   auto& st = self->state;
@@ -135,7 +137,7 @@ struct input_state {
 };
 
 input_pump_actor::behavior_type input_pump(
-    input_pump_actor::stateful_pointer<input_state> self, std::uint32_t s,
+    guarded_pointer<input_pump_actor, input_state> self, std::uint32_t s,
     source_actor source, std::shared_ptr<byte_counts> counts) {
   self->state.stream = s;
   self->state.source = std::move(source);

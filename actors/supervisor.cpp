@@ -11,6 +11,7 @@
 #include "actors/log.hpp"
 #include "actors/signal_forwarder.hpp"
 #include "actors/stream_pump.hpp"
+#include "actors/wire_guard.hpp"
 #include "protocol/frame.hpp"
 
 namespace remex::actors {
@@ -42,7 +43,7 @@ struct supervisor_state {
   static inline const char* name = "supervisor";
 };
 
-using self_ptr = supervisor_impl_actor::stateful_pointer<supervisor_state>;
+using self_ptr = guarded_pointer<supervisor_impl_actor, supervisor_state>;
 
 // Kills the remote process group, once, as soon as there is a channel.
 void kill_remote(self_ptr self) {

@@ -9,12 +9,21 @@
 //   kill HOST PORT TOKEN      the right token and an exit message with
 //                             reason kill, which CAF 0.17 never lets an
 //                             actor ignore
+//   guess HOST PORT TOKEN N   the right token, then guessed actor ids 1..N
+//                             (CAF 0.17.6 delivers to any actor registered
+//                             under an id): internal messages of the node's
+//                             actors (shutdown, done, cancel, settings …),
+//                             anonymous and with a sender
+//   guess-kill HOST PORT TOKEN N   the same with exit messages (user_shutdown,
+//                             kill)
 // Prints one line per attempt ("refused: ...", "got: ...", "answered: ...")
 // and exits 0 when remexd let in only what it should (plain/foreign: no
 // handle; token: nothing outside the interface answered with a value, and
 // the broker still answers a ping), else 1.
 #include <caf/all.hpp>
+#include <caf/forwarding_actor_proxy.hpp>
 #include <caf/io/all.hpp>
+#include <caf/io/basp_broker.hpp>
 #include <caf/openssl/all.hpp>
 #include <iostream>
 #include <optional>
@@ -31,7 +40,9 @@ using namespace remex;
 namespace {
 
 int usage() {
-  std::cerr << "usage: basp_peer plain|foreign|token|kill HOST PORT [TOKEN]\n";
+  std::cerr
+      << "usage: basp_peer plain|foreign|token|kill|guess|guess-kill HOST PORT "
+         "[TOKEN [N]]\n";
   return 2;
 }
 
@@ -131,6 +142,73 @@ int with_token(actor_system& sys, const std::string& host, uint16_t port,
   return leak || !pong ? 1 : 0;
 }
 
+// A handle to actor id AID on NODE, as BASP would make when a message
+// named it: messages to it travel over the existing connection.
+actor guessed(actor_system& sys, const node_id& node, actor_id aid) {
+  auto basp = sys.middleman().named_broker<io::basp_broker>(atom("BASP"));
+  actor_config cfg;
+  auto p = make_actor<forwarding_actor_proxy, strong_actor_ptr>(
+      aid, node, &sys, cfg, std::move(basp));
+  return actor_cast<actor>(p);
+}
+
+int guess(actor_system& sys, const std::string& host, uint16_t port, int n,
+          bool exits) {
+  auto typed = openssl::remote_actor<actors::broker_actor>(sys, host, port);
+  if (!typed) {
+    std::cout << "refused: broker handle (" << sys.render(typed.error())
+              << ")\n";
+    return 1;
+  }
+  std::cout << "got: broker handle\n";
+  auto nid = typed->node();
+  scoped_actor self{sys};
+  std::vector<message> junk;
+  if (exits) {
+    junk.push_back(
+        make_message(exit_msg{self->address(), exit_reason::user_shutdown}));
+    junk.push_back(make_message(exit_msg{self->address(), exit_reason::kill}));
+  } else {
+    using namespace actors;
+    junk = {make_message(shutdown_atom::value, timespan{0}),
+            make_message(shutdown_atom::value),
+            make_message(cancel_atom::value),
+            make_message(done_atom::value),
+            make_message(signal_atom::value, int32_t{9}),
+            make_message(eof_atom::value),
+            make_message(close_atom::value),
+            make_message(idle_atom::value),
+            make_message(deadline_atom::value),
+            make_message(exited_atom::value),
+            make_message(exited_atom::value, outcome{}),
+            make_message(drained_atom::value, uint64_t{1}),
+            make_message(settings_atom::value)};
+  }
+  for (int aid = 1; aid <= n; ++aid) {
+    auto h = guessed(sys, nid, static_cast<actor_id>(aid));
+    // What anon_send_exit sends: the target named as the source.
+    if (exits)
+      h->enqueue(nullptr, make_message_id(),
+                 make_message(exit_msg{h.address(), exit_reason::kill}),
+                 nullptr);
+    for (auto& m : junk) {
+      h->enqueue(nullptr, make_message_id(), m, nullptr);
+      self->send(h, m);
+    }
+  }
+  std::this_thread::sleep_for(std::chrono::seconds(1));
+  bool pong = false;
+  self->request(*typed, std::chrono::seconds(5), actors::ping_atom::value)
+      .receive([&](bool b) { pong = b; },
+               [&](error& err) {
+                 std::cout << "ping failed: " << sys.render(err) << "\n";
+               });
+  std::cout << "sent: " << junk.size() * 2 << " messages to each of ids 1.."
+            << n << "\n";
+  std::cout << (pong ? "got: ping answered\n" : "refused: ping\n");
+  return pong ? 0 : 1;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -150,10 +228,14 @@ int main(int argc, char** argv) {
     std::cout << "refused: plain BASP (" << sys.render(h.error()) << ")\n";
     return 0;
   }
-  if (argc < 5 || (mode != "foreign" && mode != "token" && mode != "kill"))
+  if (argc < 5 || (mode != "foreign" && mode != "token" && mode != "kill" &&
+                   mode != "guess" && mode != "guess-kill"))
     return usage();
   node::configure_client_link(cfg, argv[4]);
   actor_system sys{cfg};
+  if (mode == "guess" || mode == "guess-kill")
+    return guess(sys, host, port, argc > 5 ? std::stoi(argv[5]) : 200,
+                 mode == "guess-kill");
   if (mode == "token" || mode == "kill")
     return with_token(sys, host, port, mode == "kill");
   auto h = openssl::remote_actor(sys, host, port);

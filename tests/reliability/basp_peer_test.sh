@@ -57,22 +57,52 @@ expect_eq "with the token: no value for any of them" "" "$(grep '^answered: ' "$
 served token
 kill -0 "$REMEXD_PID" && pass "remexd still runs" || fail "remexd died"
 
-# An exit message with reason kill, which CAF 0.17 lets no actor refuse,
-# leaves the published actor unresponsive (no down message either, so
-# remexd cannot notice and stop). Checked: clients then get one line at
-# once, not a hang. remexd going deaf is a known problem (README.md).
+# An exit message with reason kill, which CAF 0.17 lets no actor refuse
+# once it is in the mailbox: the published face drops it before that
+# (public_face.cpp), so remexd keeps answering.
 timeout 30 "$peer" kill 127.0.0.1 "$REMEXD_PORT" "$REMEXD_TOKEN" >"$tmp/kill" 2>&1
 expect_eq "kill: the token peer got its handle" "got: broker handle" "$(cat "$tmp/kill")"
-t0=$(now_ms)
-out=$(timeout 30 "$remex" --broker "$B" --token-file "$REMEXD_TOKEN" run -- echo after 2>&1)
+served kill
+# Guessed actor ids: every actor whose handle or messages crossed the wire
+# is registered under its id (CAF 0.17.6) and reachable by any token holder.
+# Exit messages (user_shutdown, kill; anonymous, with a sender, and forged
+# with the target as source) sent to ids 1..200 while an execution runs must
+# neither end it nor stop remexd (wire_guard.hpp).
+timeout 60 "$remex" --broker "$B" --token-file "$REMEXD_TOKEN" run -- \
+  sh -c 'sleep 3; echo survived' >"$tmp/kill.run" 2>&1 &
+run=$!
+sleep 1
+timeout 60 "$peer" guess-kill 127.0.0.1 "$REMEXD_PORT" "$REMEXD_TOKEN" 200 >"$tmp/guess-kill" 2>&1
+sed 's/^/#   /' "$tmp/guess-kill"
+expect_contains "guess-kill: exits sent to ids 1..200" "sent: 4 messages to each of ids 1..200" "$(cat "$tmp/guess-kill")"
+wait $run
+expect_eq "guess-kill: the running execution ends normally" "0 survived" "$? $(cat "$tmp/kill.run")"
+served guess-kill
+kill -0 "$REMEXD_PID" && pass "guess-kill: remexd still runs" || fail "guess-kill: remexd died"
+
+# Internal messages (shutdown, done, cancel, signal 9, eof …) to guessed
+# ids: still open. Seen: the running execution ends and the broker shuts
+# down (its id is learned from its delegated answers); the process stays.
+timeout 60 "$remex" --broker "$B" --token-file "$REMEXD_TOKEN" run -- \
+  sh -c 'sleep 3; echo survived' >"$tmp/guess.run" 2>&1 &
+run=$!
+sleep 1
+timeout 60 "$peer" guess 127.0.0.1 "$REMEXD_PORT" "$REMEXD_TOKEN" 200 >"$tmp/guess" 2>&1
+sed 's/^/#   /' "$tmp/guess"
+wait $run
 rc=$?
-ms=$(($(now_ms) - t0))
-expect_eq "kill: a client then gets 255 and one line" "255 1" "$rc $(echo "$out" | wc -l)"
-[ "$ms" -lt 5000 ] && pass "kill: ... within $ms ms" || fail "kill: the client took $ms ms"
-echo "# after exit(kill): $out"
-if [ "$rc" = 0 ]; then pass "kill: remexd still serves"; else
-  skip "kill: remexd is deaf after a token holder's exit(kill) (known problem)"
+if [ "$rc $(cat "$tmp/guess.run")" = "0 survived" ]; then
+  pass "guess: the running execution ends normally"
+else
+  skip "guess: internal messages to guessed ids end a running execution ($rc; known problem)"
 fi
+out=$(timeout 20 "$remex" --broker "$B" --token-file "$REMEXD_TOKEN" run -- echo guess 2>&1)
+rc=$?
+if [ "$rc $out" = "0 guess" ]; then pass "guess: remexd still serves"; else
+  skip "guess: a guessed shutdown reaches the broker ($rc $out; known problem)"
+fi
+kill -0 "$REMEXD_PID" && pass "guess: remexd still runs" || fail "guess: remexd died"
+
 stop_remexd
 expect_eq "remexd ends 0 on SIGTERM" 0 $?
 REMEXD_PID=

@@ -170,7 +170,10 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
       node::publish_broker(sys, face, d.listen_host, d.listen_port, error);
   if (port == 0) {
     daemon::log()->error("{}", error);
-    caf::anon_send_exit(broker, caf::exit_reason::user_shutdown);
+    // From an actor: the broker drops anonymous exits (wire_guard.hpp).
+    caf::scoped_actor {
+      sys
+      } -> send_exit(broker, caf::exit_reason::user_shutdown);
     return 1;
   }
   daemon::log()->info(
@@ -191,8 +194,8 @@ int serve(const std::vector<std::string>& args, config::daemon_settings d) {
   daemon::log()->info("stopping: no new requests; running ones have {} ms",
                       d.limits.shutdown_grace.count());
   node::unpublish_broker(sys, face, port);
-  caf::anon_send_exit(directory, caf::exit_reason::user_shutdown);
   caf::scoped_actor self{sys};
+  self->send_exit(directory, caf::exit_reason::user_shutdown);
   self->request(broker, caf::infinite, actors::shutdown_atom::value,
                 caf::timespan{d.limits.shutdown_grace})
       .receive([](bool) {}, [](caf::error&) {});
