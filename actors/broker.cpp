@@ -89,6 +89,13 @@ struct broker_state {
   std::shared_ptr<std::atomic<std::size_t>> watching =
       std::make_shared<std::atomic<std::size_t>>(0);
   static inline const char* name = "broker";
+  // A transport thread may outlive the broker (and the actor system): it
+  // must stop telling a hub that is gone.
+  ~broker_state() {
+    for (auto& entry : sessions)
+      if (entry.second.provider)
+        entry.second.provider->watch_connections(nullptr);
+  }
 };
 
 using self_ptr = guarded_pointer<broker_impl_actor, broker_state>;
@@ -186,13 +193,16 @@ session_actor session_for(self_ptr self, const std::string& key,
     // Called on the transport's thread: a message is all it may do.
     if (t.provider)
       t.provider->watch_connections(
-          [hub = self->state.hub, node = node_label(self),
+          [hub = caf::actor_cast<caf::actor_addr>(self->state.hub),
+           node = node_label(self),
            host = req.host_label()](bool up, const std::string& why) {
             auto row =
                 event_row(up ? "connection opened" : "connection lost", node);
             row.add("host", host);
             if (!up) row.add("why", why);
-            caf::anon_send(hub, event_atom::value, std::move(row));
+            // Weak: a watcher must not keep the hub (nor its system) alive.
+            if (auto h = caf::actor_cast<event_hub_actor>(hub))
+              caf::anon_send(h, event_atom::value, std::move(row));
           });
     entry.actor =
         spawn_session(self, std::move(t.provider), self->state.settings.agent,
