@@ -102,8 +102,11 @@ void learn(self_ptr self, const caf::node_id& node, std::string name,
     self->monitor(broker);
     log_actors()->info("peer {} joined (serves {})", name, joined_list(serves));
     i = peers
-            .emplace(node, known_peer{std::move(name), std::move(serves),
-                                      std::move(broker), order})
+            .emplace(node, known_peer{std::move(name),
+                                      std::move(serves),
+                                      std::move(broker),
+                                      order,
+                                      {}})
             .first;
     if (order >= configured.size()) {
       // Where it connected from, as the middleman knows it.
