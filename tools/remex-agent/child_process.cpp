@@ -63,10 +63,6 @@ void close_pair(int p[2]) {
     if (p[i] >= 0) ::close(p[i]);
 }
 
-}  // namespace
-
-namespace {
-
 spawn_failure describe(const child_error& e, const std::string& program,
                        const std::string& cwd) {
   if (e.stage == 1)
