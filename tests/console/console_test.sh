@@ -87,6 +87,10 @@ expect_eq "peers (text) through B: executions per node" "A 1 B 0" \
   "$(con "$pb" -c peers | awk '$1 == "A" || $1 == "B" {print $1, $NF}' | sort | tr '\n' ' ' | sed 's/ $//')"
 
 echo "# hosts and stats"
+# ps lists a request as soon as the node takes it; the agent is checked (or
+# shipped) and the command started after that.
+for _ in $(seq 100); do pgrep -u "$FIXTURE_USER" -f '^sleep 300$' >/dev/null && break; sleep 0.2; done
+pgrep -u "$FIXTURE_USER" -f '^sleep 300$' >/dev/null || fail "the long command never started on the host"
 out=$(con "$pa" -c hosts --json)
 digest=$(echo "$out" | grep '"host":"fixture"' | grep -o '"agent":"[0-9a-f]*"' | cut -d'"' -f4)
 expect_eq "hosts --json: the agent digest is a sha256" 64 "${#digest}"
