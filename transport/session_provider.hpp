@@ -51,6 +51,10 @@ class session_provider {
   // Starts command_line the way sshd does (through the user's shell), with env
   // ("K=V") sent as environment requests. Streams 1 and 2 carry stdout and
   // stderr; stream 0 is stdin. Extra fds are not available on a raw channel.
+  // Stdin is written only once the server accepted the exec request; a
+  // channel whose connection dies before that may be started again on a
+  // fresh connection, so command_line must do nothing that matters before it
+  // reads its stdin (remex's agents and sh bootstrap wait for theirs).
   virtual std::shared_ptr<exec_channel> open_exec(
       std::string command_line, std::vector<std::string> env,
       std::shared_ptr<channel_listener> listener) = 0;

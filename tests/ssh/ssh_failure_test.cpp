@@ -205,4 +205,35 @@ CAF_TEST(a channel opening on a silent connection does not delay the loss) {
   CAF_CHECK_EQUAL(second->status.exit_code(), 255);
 }
 
+// The connection's privileged sshd (its monitor) SIGKILLed while the
+// connection idles: the unprivileged child still holds the socket, so the
+// pool cannot tell, and the child dies of the next exec request it gets
+// (logging it needs the monitor). That request's exec was never accepted,
+// so nothing of it ran: it is opened again on a fresh connection and
+// succeeds, where it used to fail "exec refused: Socket error:
+// disconnected".
+CAF_TEST(a request whose connection dies before its exec is accepted runs on a
+             fresh one) {
+  auto p = make_ssh_provider(sshd.target(), direct());
+  auto warm = test::run(*p, "echo warm");
+  CAF_REQUIRE(warm->wait_exit(20s));
+  CAF_REQUIRE_EQUAL(warm->status.exit_code(), 0);
+  CAF_REQUIRE_EQUAL(p->status().connections, 1u);
+  // The listener's children are the connections' monitors. Dead means
+  // exited (a zombie or gone): until then its socket may still take the
+  // child's log line, and the child serves the request itself.
+  test::run_shell("m=$(ps -o pid= --ppid " + sshd["FIXTURE_PID"] +
+                  "); kill -KILL $m; for i in $(seq 100); do "
+                  "case $(ps -o stat= -p $m) in ''|Z*) break;; esac; "
+                  "sleep 0.05; done");
+  auto next = test::run(*p, "echo next");
+  CAF_REQUIRE(next->wait_exit(20s));
+  CAF_MESSAGE("the next request: " << next->status.message);
+  CAF_CHECK_EQUAL(next->status.exit_code(), 0);
+  CAF_CHECK_EQUAL(next->stream(1), "next\n");
+  auto st = p->status();
+  CAF_CHECK_EQUAL(st.opened, 2u);
+  CAF_CHECK_EQUAL(st.lost, 1u);
+}
+
 CAF_TEST_FIXTURE_SCOPE_END()

@@ -205,7 +205,9 @@ void step(chan_owner& owner, const chan_ptr& c) {
     case chan::phase::opening:
       rc = ssh_channel_open_session(c->handle);
       if (rc == SSH_AGAIN) return;
-      if (rc != SSH_OK) return owner.open_failed(c);
+      if (rc != SSH_OK)
+        return ssh_is_connected(c->session) ? owner.open_failed(c)
+                                            : owner.conn_lost(c);
       c->state = chan::phase::env;
       [[fallthrough]];
     case chan::phase::env:
@@ -216,6 +218,8 @@ void step(chan_owner& owner, const chan_ptr& c) {
         auto v = eq == std::string::npos ? std::string{} : kv.substr(eq + 1);
         rc = ssh_channel_request_env(c->handle, k.c_str(), v.c_str());
         if (rc == SSH_AGAIN) return;
+        if (rc != SSH_OK && !ssh_is_connected(c->session))
+          return owner.conn_lost(c);
         // A refused variable (AcceptEnv) is not fatal, as with ssh(1).
         ++c->env_sent;
       }
@@ -224,6 +228,10 @@ void step(chan_owner& owner, const chan_ptr& c) {
     case chan::phase::exec:
       rc = ssh_channel_request_exec(c->handle, c->command_line.c_str());
       if (rc == SSH_AGAIN) return;
+      // Not accepted: whatever the server made of it, the command has had
+      // no stdin yet, so nothing of the caller's ran.
+      if (rc != SSH_OK && !ssh_is_connected(c->session))
+        return owner.conn_lost(c);
       if (rc != SSH_OK) {
         owner.finish(
             c, owner.fail(failure_kind::spawn, std::string{"exec refused: "} +
@@ -255,6 +263,8 @@ void rewind(chan& c) {
   drop_handle(c);
   c.state = chan::phase::queued;
   c.env_sent = 0;
+  c.stirred = false;
+  ++c.rewinds;
 }
 
 bool close_chan(chan& c) {

@@ -70,6 +70,9 @@ struct chan {
   int exit_signal = 0;
   bool core_dumped = false;
   int refusals = 0;  // opens refused with no other channel open
+  // Times its connection died before its exec request was accepted, each
+  // time sending it back to the queue for a fresh connection.
+  int rewinds = 0;
 };
 
 using chan_ptr = std::shared_ptr<chan>;
@@ -85,6 +88,10 @@ class chan_owner {
   virtual exit_status fail(failure_kind k, const std::string& what) const = 0;
   // The server refused to open c's channel (c->handle is still allocated).
   virtual void open_failed(const chan_ptr& c) = 0;
+  // libssh found c's connection dead inside c's step, before its exec
+  // request was accepted: the owner gives the connection up (and with it
+  // c, which never ran).
+  virtual void conn_lost(const chan_ptr& c) = 0;
   // c ended with st: release it and tell its listener (once).
   virtual void finish(const chan_ptr& c, exit_status st) = 0;
   // c's holder asked for something: run c now and flush its connection.
@@ -108,8 +115,10 @@ void expire(chan_owner& owner, const chan_ptr& c, clock::time_point now);
 // connection is gone) and takes c off its connection.
 void drop_handle(chan& c);
 
-// c's connection went away before its command ran: back to queued, to be
-// opened again from the start on another connection.
+// c's connection went away before its exec request was accepted: back to
+// queued, to be opened again from the start on another connection. Nothing
+// of the caller's has run: stdin, where remex's bootstraps and agents take
+// what to do, is written only once the exec was accepted.
 void rewind(chan& c);
 
 // Marks c done and closes its libssh channel; false when it already was.

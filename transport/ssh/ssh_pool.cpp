@@ -16,6 +16,10 @@ namespace {
 constexpr int max_refusals = 20;
 constexpr std::chrono::milliseconds refusal_pause{50};
 
+// Fresh connections a channel gets when the one it was placed on dies
+// before its exec is accepted; after that the connection's error stands.
+constexpr int max_rewinds = 1;
+
 }  // namespace
 
 pool::pool(std::string display, config::ssh_options opts)
@@ -172,11 +176,6 @@ void pool::open_failed(const chan_ptr& c) {
   auto& v = cn->chans;
   v.erase(std::remove(v.begin(), v.end(), c), v.end());
   drop_handle(*c);
-  if (!ssh_is_connected(cn->session)) {
-    c->state = chan::phase::queued;
-    pending_.push_front(c);
-    return;  // the connection's own failure is handled by pump
-  }
   if (open > 0) {
     // The server's MaxSessions: this connection is full, not broken.
     cn->capacity = open;
@@ -205,6 +204,18 @@ void pool::open_failed(const chan_ptr& c) {
     return;
   }
   finish(c, fail(failure_kind::connect, "cannot open a session: " + why));
+}
+
+void pool::conn_lost(const chan_ptr& c) {
+  auto* cn = conn_of(*c);
+  if (cn == nullptr) {
+    finish(c, fail(failure_kind::connect, "connection lost"));
+    return;
+  }
+  // Now, not at the next poll: libssh may have closed the socket already,
+  // and until the connection is gone dispatch would place c on it again.
+  drop_conn(cn, fail(failure_kind::lost, std::string{"connection lost: "} +
+                                             ssh_get_error(cn->session)));
 }
 
 void pool::dispatch() {
@@ -367,10 +378,15 @@ void pool::settle() {
 
 void pool::drop_conn(conn* c, exit_status why) {
   for (auto ch : std::vector<chan_ptr>(c->chans)) {
-    if (ch->state <= chan::phase::env) {
-      // Nothing ran yet: another connection may still serve it.
+    if (ch->state < chan::phase::running &&
+        (stopping_ || ch->rewinds < max_rewinds)) {
+      // Its exec was not accepted, so nothing ran yet: another connection
+      // may still serve it.
       rewind(*ch);
       pending_.push_back(ch);
+    } else if (ch->state < chan::phase::running) {
+      drop_handle(*ch);
+      finish(ch, fail(failure_kind::connect, why.message));
     } else {
       drop_handle(*ch);  // the session is gone; skip the close
       finish(ch, why);

@@ -73,6 +73,7 @@ class pool : public chan_owner, public std::enable_shared_from_this<pool> {
   void post(std::function<void()> f) override;
   exit_status fail(failure_kind k, const std::string& what) const override;
   void open_failed(const chan_ptr& c) override;
+  void conn_lost(const chan_ptr& c) override;
   void finish(const chan_ptr& c, exit_status st) override;
   void pump_chan(const chan_ptr& c) override;
   std::vector<char>& read_buffer() override { return scratch_; }
