@@ -4,7 +4,9 @@
 # and (through remexd) the sshd serving the connection SIGKILLed. Each time
 # the client ends with the right code and at most one clear line within
 # seconds, no remote process of the command remains, and remexd serves the
-# next request. (remexd SIGKILLed, the client SIGKILLed, and the sshd child
+# next request. Also the connection's sshd killed while nothing runs on
+# it (only its monitor, or all of it through remexd): the next request just
+# works, on a fresh connection. (remexd SIGKILLed, the client SIGKILLed, and the sshd child
 # killed under the embedded broker are cases of tests/remexd/remexd_test.sh
 # and tests/cli/run_ssh_test.sh; README.md maps them.)
 #
