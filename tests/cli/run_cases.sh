@@ -42,6 +42,9 @@ run_cases() {
   # An env value is a secret as far as remex knows: it never appears in any
   # process's argv, where every user of the host could read it with ps.
   local secret="remex-secret-$$-$RANDOM"
+  # Emptied first: the background job's own redirect may come after the wait
+  # has read the previous round's file.
+  : >"$tmp/secret"
   "${r[@]}" -e "REMEX_TOKEN=$secret" -- sh -c 'echo started; sleep 2' >"$tmp/secret" &
   local spid=$!
   wait_file_has "$tmp/secret" started 10 || fail "$TAG env secret: never started"
@@ -119,6 +122,7 @@ run_cases() {
   local leftover
   for leftover in "" "trap '' TERM; "; do
     local lmarker="remex-leftover-$$-$TAG-$RANDOM"
+    : >"$tmp/left"
     "${r[@]}" -- sh -c "$leftover(sleep 30; : $lmarker) & echo ready; exit 3" >"$tmp/left" &
     local pid=$!
     wait_file_has "$tmp/left" ready 10 || fail "$TAG leftover: remote never ready"
