@@ -386,6 +386,8 @@ caf::result<files_actor> open_files(self_ptr self, exec_request& req) {
             // The session stays in use (not idle) while the service lives.
             auto service =
                 spawn_file_service(self, std::move(files), requester);
+            // Only the requester's node may drive it over the wire.
+            admit(service, requester);
             self->monitor(service);
             self->state.file_services.emplace(service.address(), key);
             rp.deliver(std::move(service));

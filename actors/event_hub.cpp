@@ -65,6 +65,8 @@ void subscribe_upstream(hub_ptr self) {
   if (!st.relay) return;
   for (auto& r : st.routes) {
     if (!st.upstream.insert(r.name).second) continue;
+    // The peer's hub sends it events over the wire.
+    admit(st.relay, r.broker);
     self->request(r.broker, subscribe_timeout, watch_atom::value, st.relay,
                   false)
         .then([](bool) {}, [](caf::error&) {});

@@ -5,7 +5,10 @@
 // extend these types where they are spawned (broker.cpp, supervisor.hpp,
 // stream_pump.hpp, signal_forwarder.hpp) and never appear here: nothing a
 // remote node can address lets it complete, cancel or read somebody else's
-// execution.
+// execution. An actor a node hands out (an input_actor, a signal_actor, a
+// files_actor, a peer's event_sink_actor) takes messages over the wire only
+// from a sender on the node it was handed to (actors/wire_guard.hpp): send
+// to it from an actor there, never with anon_send.
 #pragma once
 
 #include <caf/actor.hpp>

@@ -85,15 +85,50 @@ forwarder_actor::behavior_type forwarder(self_ptr self, broker_actor peer,
   };
 }
 
+using file_answer =
+    caf::result<std::uint8_t, std::string, std::string,
+                std::vector<std::int32_t>, std::vector<std::string>>;
+using file_promise =
+    caf::typed_response_promise<std::uint8_t, std::string, std::string,
+                                std::vector<std::int32_t>,
+                                std::vector<std::string>>;
+
 struct files_forwarder_state {
   bool asked = false;
+  files_actor session;  // the peer's, once open
   static inline const char* name = "peer_files_forwarder";
 };
 
+using files_self_ptr =
+    guarded_pointer<files_forwarder_actor, files_forwarder_state>;
+
+// Asked, not delegated: the peer's session must see this node as the
+// sender, the one it takes messages from.
+template <class Atom, class Arg>
+file_answer relay_to_session(files_self_ptr self, Atom atom, Arg arg) {
+  auto& session = self->state.session;
+  if (!session)
+    return caf::make_error(caf::sec::runtime_error, "no file session");
+  auto rp = self->make_response_promise<std::uint8_t, std::string, std::string,
+                                        std::vector<std::int32_t>,
+                                        std::vector<std::string>>();
+  self->request(session, caf::infinite, atom, std::move(arg))
+      .then(
+          [rp](std::uint8_t k, std::string& message, std::string& frame,
+               std::vector<std::int32_t>& levels,
+               std::vector<std::string>& lines) mutable {
+            rp.deliver(k, std::move(message), std::move(frame),
+                       std::move(levels), std::move(lines));
+          },
+          [rp](caf::error& err) mutable { rp.deliver(std::move(err)); });
+  return rp;
+}
+
 files_forwarder_actor::behavior_type files_forwarder(
-    guarded_pointer<files_forwarder_actor, files_forwarder_state> self,
-    broker_actor peer, std::vector<std::string> path) {
-  // The requester gone (or the peer): quitting tells the peer's session.
+    files_self_ptr self, broker_actor peer, std::vector<std::string> path) {
+  // The requester gone, the peer, or its session: quitting tells the
+  // peer's session (it monitors this actor), and the requester (it
+  // monitors this one).
   self->set_down_handler([self](caf::down_msg&) { self->quit(); });
   return {
       [self, peer, path](files_atom,
@@ -101,18 +136,36 @@ files_forwarder_actor::behavior_type files_forwarder(
         if (self->state.asked)
           return caf::make_error(caf::sec::runtime_error, "already forwarding");
         self->state.asked = true;
-        if (auto sender = self->current_sender())
-          self->monitor(caf::actor_cast<caf::actor>(sender));
+        auto requester = caf::actor_cast<caf::actor>(self->current_sender());
+        if (requester) self->monitor(requester);
         self->monitor(peer);
         auto rp = self->make_response_promise<files_actor>();
         self->request(peer, caf::infinite, files_atom::value, std::move(req),
                       path)
-            .then([rp](files_actor& f) mutable { rp.deliver(std::move(f)); },
-                  [self, rp](caf::error& err) mutable {
-                    rp.deliver(std::move(err));
-                    self->quit();
-                  });
+            .then(
+                [self, rp, requester](files_actor& f) mutable {
+                  self->state.session = f;
+                  self->monitor(f);
+                  files_forwarder_actor me = self;
+                  admit(me, requester);
+                  rp.deliver(files_actor{me});
+                },
+                [self, rp](caf::error& err) mutable {
+                  rp.deliver(std::move(err));
+                  self->quit();
+                });
         return rp;
+      },
+      [self](file_atom a, std::string& bytes) -> file_answer {
+        return relay_to_session(self, a, std::move(bytes));
+      },
+      [self](paths_atom a, std::vector<std::string>& dirs) -> file_answer {
+        return relay_to_session(self, a, std::move(dirs));
+      },
+      [self](close_atom) {
+        auto& st = self->state;
+        if (st.session) self->send(st.session, close_atom::value);
+        self->quit();
       },
   };
 }

@@ -25,11 +25,15 @@ forwarder_actor spawn_forwarder(caf::local_actor* parent, broker_actor peer,
                                 std::vector<std::string> path);
 
 // The same for a file session (remex fs, paths, cp): it asks the peer for
-// the session, hands the requester the peer's files_actor, and stays as
-// the requester's stand-in there until the requester goes away (the peer
-// then closes the session: a peer cannot see the requester itself go) or
-// this node stops (the broker sends it an exit).
-using files_forwarder_actor = caf::typed_actor<
+// the session and hands the requester itself, as a files_actor that relays
+// each request to the peer's session and its answer back. The peer's
+// session takes messages only from the node it was handed to (this one:
+// wire_guard.hpp), so the requester cannot talk to it directly. It stays
+// as the requester's stand-in there until the requester closes it or goes
+// away (the peer then closes the session: a peer cannot see the requester
+// itself go), the peer's session ends, or this node stops (the broker
+// sends it an exit).
+using files_forwarder_actor = files_actor::extend<
     caf::replies_to<files_atom, exec_request>::with<files_actor>>;
 
 files_forwarder_actor spawn_files_forwarder(caf::local_actor* parent,

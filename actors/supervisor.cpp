@@ -129,14 +129,21 @@ void fail_early(self_ptr self, outcome o) {
     self->send(pump, exited_atom::value);
 }
 
-// The command runs: the requester's sources learn where to send.
+// The command runs: the requester's sources learn where to send. Each
+// pump takes messages off the wire from that source's node only (a client
+// behind a peer talks to it through BASP routing, so that is the client's
+// node, not the peer's).
 void attach_sources(self_ptr self) {
   auto& st = self->state;
   for (auto& [s, src] : st.ends.sources)
-    if (auto i = st.inputs.find(s); i != st.inputs.end())
+    if (auto i = st.inputs.find(s); i != st.inputs.end()) {
+      admit(i->second, src);
       self->send(src, attach_atom::value, input_actor{i->second});
-  if (st.ends.signals)
+    }
+  if (st.ends.signals) {
+    admit(st.forwarder, st.ends.signals);
     self->send(st.ends.signals, attach_atom::value, signal_actor{st.forwarder});
+  }
 }
 
 void channel_known(self_ptr self, channel_ptr ch) {

@@ -197,8 +197,37 @@ int guess(actor_system& sys, const std::string& host, uint16_t port, int n,
     }
   }
   std::this_thread::sleep_for(std::chrono::seconds(1));
+  // A request gets an error at once, from the node's actors too (not
+  // silence, not a value): refused (unexpected_message) where an actor
+  // has the id, unknown (request_receiver_down) where none has.
+  if (!exits) {
+    int answered = 0, refused = 0, unknown = 0, silent = 0;
+    for (int aid = 1; aid <= n; ++aid) {
+      auto h = guessed(sys, nid, static_cast<actor_id>(aid));
+      self->request(h, std::chrono::milliseconds(500),
+                    make_message(actors::shutdown_atom::value, timespan{0}))
+          .receive([&](message&) { ++answered; },
+                   [&](error& err) {
+                     if (err == sec::unexpected_response)
+                       ++answered;  // an empty reply: a handler ran
+                     else if (err == sec::request_timeout)
+                       ++silent;
+                     else if (err == sec::unexpected_message)
+                       ++refused;
+                     else
+                       ++unknown;
+                   });
+    }
+    std::cout << "requests: " << answered << " answered, " << refused
+              << " refused, " << unknown << " unknown, " << silent
+              << " silent\n";
+  }
+  // Each guessed proxy, when it goes, has BASP drop the proxy registered
+  // for its id (forwarding_actor_proxy's destructor), the broker handle's
+  // among them: ask through a new one.
+  auto again = guessed(sys, nid, typed->id());
   bool pong = false;
-  self->request(*typed, std::chrono::seconds(5), actors::ping_atom::value)
+  self->request(again, std::chrono::seconds(5), actors::ping_atom::value)
       .receive([&](bool b) { pong = b; },
                [&](error& err) {
                  std::cout << "ping failed: " << sys.render(err) << "\n";

@@ -69,7 +69,13 @@ class remote_session : public transport::file_session {
   }
 
   void close() override {
-    if (!closed_.exchange(true))
+    if (closed_.exchange(true)) return;
+    // A remexd takes messages for its files actor only from a sender on the
+    // node it handed it to (actors/wire_guard.hpp): the link watch is one.
+    // Without it the broker is in this process and nothing crosses a wire.
+    if (liveness_)
+      caf::send_as(liveness_, files_, actors::close_atom::value);
+    else
       caf::anon_send(files_, actors::close_atom::value);
   }
 
