@@ -60,7 +60,7 @@ struct fixture : test_coordinator_fixture<config> {
   caf::actor peer(bool hold = false) {
     auto p = sys.spawn(fake_peer, log, hold);
     peer_routes routes{
-        {"A", {"db*", "cache1"}, caf::actor_cast<broker_actor>(p)}};
+        {"A", {"db*", "cache1"}, caf::actor_cast<broker_actor>(p), ""}};
     self->send(broker, routes_atom::value, std::move(routes));
     run();
     return p;
