@@ -2,6 +2,7 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/sec.hpp>
 #include <caf/send.hpp>
 #include <functional>
 #include <mutex>
@@ -105,7 +106,12 @@ class remote_session : public transport::file_session {
                k == 0 ? &r : nullptr);
         },
         [=](const caf::error& e) {
-          done(failure_kind::lost, broker + ": " + sys->render(e), nullptr);
+          // The remexd's proxy, gone with the link, bounces what it held.
+          done(failure_kind::lost,
+               broker + ": " +
+                   (e == caf::sec::request_receiver_down ? "connection lost"
+                                                         : sys->render(e)),
+               nullptr);
         },
         [=](const caf::error&) {
           done(failure_kind::lost, broker + ": connection lost", nullptr);
