@@ -405,14 +405,14 @@ case_remexd_killed_files() {
     "${fs[@]}" put "dkillf-$RANDOM" 2>"$d/put.err" &
   local put_pid=$!
   # Both asked remexd for their file session (a slow start, under TSan, is
-  # not taken for a link lost before the transfer), then a moment to move
-  # bytes.
+  # not taken for a link lost before the transfer), then time to open it
+  # (SSH, agent: slower under TSan) and move bytes.
   local i
   for ((i = 0; i < 200; i++)); do
     [ "$(grep -c " files on fixture " "$REMEXD_LOG")" -ge 2 ] && break
     sleep 0.1
   done
-  sleep 1
+  sleep 3
   kill -KILL "$REMEXD_PID"
   await "$cat_pid" 20
   rc=$?

@@ -9,13 +9,10 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
-#include <caf/sec.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <deque>
 #include <future>
-#include <tuple>
-#include <utility>
 
 #include "actors/broker.hpp"
 #include "actors/refusal.hpp"
@@ -23,7 +20,6 @@
 #include "protocol/limits.hpp"
 #include "protocol/partial_files.hpp"
 #include "tools/remex/broker_client.hpp"
-#include "tools/remex/broker_watch.hpp"
 #include "tools/remex/remote_files.hpp"
 #include "tools/remex/run_command.hpp"
 
@@ -559,35 +555,11 @@ std::shared_ptr<transport::file_session> open_remote_files(
   std::string error;
   if (!a.broker) a.broker = a.client.open(*a.sys, error);
   if (!a.broker) throw link_failure(error);
-  // Watched: a remexd killed while it opens the session (connecting, placing
-  // the agent) never answers, and a plain receive would wait for ever.
-  using answer = std::pair<actors::files_actor, std::string>;
-  auto done = std::make_shared<std::promise<answer>>();
-  auto got = done->get_future();
-  auto* sys = a.sys.get();
-  auto lost = a.client.label() + ": connection lost";
-  ask_watched(
-      *a.sys, a.client.liveness(), {}, a.broker,
-      [done](actors::files_actor& f) {
-        done->set_value({std::move(f), {}});
-      },
-      [done, sys, lost](const caf::error& e) {
-        // The remexd's proxy, gone with the link, bounces the request.
-        done->set_value({{},
-                         e == caf::sec::request_receiver_down
-                             ? lost
-                             : actors::refusal_line(*sys, e)});
-      },
-      [done, lost](const caf::error&) {
-        done->set_value({{}, lost});
-      },
-      actors::files_atom::value, req);
   actors::files_actor files;
-  try {
-    std::tie(files, error) = got.get();
-  } catch (const std::future_error&) {
-    error = lost;  // the asker ended without answering
-  }
+  (*a.self)
+      ->request(a.broker, caf::infinite, actors::files_atom::value, req)
+      .receive([&](actors::files_actor& f) { files = std::move(f); },
+               [&](caf::error& e) { error = actors::refusal_line(*a.sys, e); });
   if (!files) throw link_failure(qualified(req.host_label(), error));
   return remote_file_session(*a.sys, std::move(files), a.client.label(),
                              a.client.liveness());

@@ -2,7 +2,6 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/event_based_actor.hpp>
-#include <caf/sec.hpp>
 #include <caf/send.hpp>
 #include <functional>
 #include <mutex>
@@ -106,12 +105,7 @@ class remote_session : public transport::file_session {
                k == 0 ? &r : nullptr);
         },
         [=](const caf::error& e) {
-          // The remexd's proxy, gone with the link, bounces what it held.
-          done(failure_kind::lost,
-               broker + ": " +
-                   (e == caf::sec::request_receiver_down ? "connection lost"
-                                                         : sys->render(e)),
-               nullptr);
+          done(failure_kind::lost, broker + ": " + sys->render(e), nullptr);
         },
         [=](const caf::error&) {
           done(failure_kind::lost, broker + ": connection lost", nullptr);
