@@ -404,7 +404,15 @@ case_remexd_killed_files() {
   (while head -c 524288 /dev/zero 2>/dev/null; do sleep 0.05; done) |
     "${fs[@]}" put "dkillf-$RANDOM" 2>"$d/put.err" &
   local put_pid=$!
-  sleep 2
+  # Both asked remexd for their file session (a slow start, under TSan, is
+  # not taken for a link lost before the transfer), then time to open it
+  # (SSH, agent: slower under TSan) and move bytes.
+  local i
+  for ((i = 0; i < 200; i++)); do
+    [ "$(grep -c " files on fixture " "$REMEXD_LOG")" -ge 2 ] && break
+    sleep 0.1
+  done
+  sleep 3
   kill -KILL "$REMEXD_PID"
   await "$cat_pid" 20
   rc=$?
