@@ -424,6 +424,30 @@ case_remexd_killed_files() {
   expect_one_line "fs put" "$d/put.err" "remex: fixture: broker $B: connection lost"
 }
 
+# --- 6a'. remexd SIGKILLed while it opens a file session -------------------
+# The session's host never says a word, so remexd is still connecting when
+# it dies: nothing will ever answer the client's open, and the client's
+# watch on the link ends the wait (once it waited for ever).
+case_remexd_killed_opening() {
+  section "remexd killed while it opens a file session"
+  local d=$tmp/dkillo rc t0 after
+  launch "$d" || return
+  start_silent_listener "$d"
+  "$remex" --broker "$B" --token-file "$REMEXD_TOKEN" fs \
+    -H "127.0.0.1:$SILENT_PORT" ls / >/dev/null 2>"$d/ls.err" &
+  local ls_pid=$!
+  wait_file_has "$d/silent.accepted" accepted 10 || fail "remexd never connected to the host"
+  t0=$(now_ms)
+  kill -KILL "$REMEXD_PID"
+  await "$ls_pid" 20
+  rc=$?
+  after=$(($(now_ms) - t0))
+  expect_eq "fs ls: the client exits 255, within 15 s" "255 yes" \
+    "$rc $([ "$after" -lt 15000 ] && echo yes || echo "no (${after} ms)")"
+  expect_one_line "fs ls" "$d/ls.err" "remex: 127.0.0.1:$SILENT_PORT: broker $B: connection lost"
+  stop_silent_listener
+}
+
 # --- 6b. remexd silent mid-command (SIGSTOP: no FIN, no RST) -------------
 # The client asks remexd every 2 s and gives it up after 5 unanswered asks
 # (node/link_watch.hpp): CAF's own timeout is off in clients because it
@@ -557,6 +581,7 @@ case_sigterm
 case_client_killed
 case_remexd_killed
 case_remexd_killed_files
+case_remexd_killed_opening
 case_remexd_silent
 case_many
 case_sighup

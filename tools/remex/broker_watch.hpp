@@ -12,6 +12,9 @@
 #include <caf/detail/type_traits.hpp>
 #include <caf/error.hpp>
 #include <caf/event_based_actor.hpp>
+#include <caf/mailbox_element.hpp>
+#include <caf/sec.hpp>
+#include <caf/send.hpp>
 #include <caf/system_messages.hpp>
 #include <initializer_list>
 #include <utility>
@@ -72,6 +75,30 @@ void ask_watched(caf::actor_system& sys, const caf::actor& liveness,
                 self->quit();
               });
   });
+}
+
+// For a blocking asker whose identity matters (the broker ties what it opens
+// to the requester, so the asker must outlive the answer): waits for the
+// reply to h like h.receive(on_reply, on_error), but when the broker
+// (liveness) goes down first, a watcher answers the request itself with
+// sec::request_receiver_down, so the wait ends.
+template <class Handle, class OnReply, class OnError>
+void receive_watched(caf::actor_system& sys, const caf::actor& liveness,
+                     Handle h, OnReply on_reply, OnError on_error) {
+  auto asker = caf::actor_cast<caf::strong_actor_ptr>(h.self());
+  auto id = h.id();
+  auto watcher = sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
+    on_broker_lost(self, liveness, [=](const caf::error&) {
+      asker->enqueue(caf::make_mailbox_element(
+                         nullptr, id, {},
+                         caf::make_error(caf::sec::request_receiver_down)),
+                     self->context());
+      self->quit();
+    });
+    return {[](caf::unit_t) {}};  // nothing but the down comes
+  });
+  h.receive(std::move(on_reply), std::move(on_error));
+  caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
 }
 
 }  // namespace remex::cli

@@ -9,6 +9,7 @@
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
 #include <caf/scoped_actor.hpp>
+#include <caf/sec.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <deque>
@@ -20,6 +21,7 @@
 #include "protocol/limits.hpp"
 #include "protocol/partial_files.hpp"
 #include "tools/remex/broker_client.hpp"
+#include "tools/remex/broker_watch.hpp"
 #include "tools/remex/remote_files.hpp"
 #include "tools/remex/run_command.hpp"
 
@@ -556,10 +558,18 @@ std::shared_ptr<transport::file_session> open_remote_files(
   if (!a.broker) a.broker = a.client.open(*a.sys, error);
   if (!a.broker) throw link_failure(error);
   actors::files_actor files;
-  (*a.self)
-      ->request(a.broker, caf::infinite, actors::files_atom::value, req)
-      .receive([&](actors::files_actor& f) { files = std::move(f); },
-               [&](caf::error& e) { error = actors::refusal_line(*a.sys, e); });
+  // The scoped actor asks: the session lives as long as its requester. A
+  // remexd killed while it opens the session never answers; the watch does.
+  receive_watched(
+      *a.sys, a.client.liveness(),
+      (*a.self)->request(a.broker, caf::infinite, actors::files_atom::value,
+                         req),
+      [&](actors::files_actor& f) { files = std::move(f); },
+      [&](caf::error& e) {
+        error = e == caf::sec::request_receiver_down
+                    ? a.client.label() + ": connection lost"
+                    : actors::refusal_line(*a.sys, e);
+      });
   if (!files) throw link_failure(qualified(req.host_label(), error));
   return remote_file_session(*a.sys, std::move(files), a.client.label(),
                              a.client.liveness());
