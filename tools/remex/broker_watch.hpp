@@ -87,16 +87,22 @@ void receive_watched(caf::actor_system& sys, const caf::actor& liveness,
                      Handle h, OnReply on_reply, OnError on_error) {
   auto asker = caf::actor_cast<caf::strong_actor_ptr>(h.self());
   auto id = h.id();
-  auto watcher = sys.spawn([=](caf::event_based_actor* self) -> caf::behavior {
-    on_broker_lost(self, liveness, [=](const caf::error&) {
-      asker->enqueue(caf::make_mailbox_element(
-                         nullptr, id, {},
-                         caf::make_error(caf::sec::request_receiver_down)),
-                     self->context());
-      self->quit();
-    });
-    return {[](caf::unit_t) {}};  // nothing but the down comes
-  });
+  // liveness goes as a spawn argument: CAF 0.17.6 binds a reference to a
+  // null argument tuple when a function actor is spawned without any
+  // (caf/detail/init_fun_factory.hpp), undefined behaviour UBSan stops at.
+  auto watcher = sys.spawn(
+      [asker, id](caf::event_based_actor* self,
+                  const caf::actor& watched) -> caf::behavior {
+        on_broker_lost(self, watched, [=](const caf::error&) {
+          asker->enqueue(caf::make_mailbox_element(
+                             nullptr, id, {},
+                             caf::make_error(caf::sec::request_receiver_down)),
+                         self->context());
+          self->quit();
+        });
+        return {[](caf::unit_t) {}};  // nothing but the down comes
+      },
+      liveness);
   h.receive(std::move(on_reply), std::move(on_error));
   caf::anon_send_exit(watcher, caf::exit_reason::user_shutdown);
 }
