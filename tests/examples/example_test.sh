@@ -6,11 +6,15 @@
 # sshd fixture and on remexd's own machine: output bytes, "exit code N" and
 # the exit status, and 255 with one line when the token or remexd is wrong.
 #
-#   example_test.sh PATH/TO/cmake BUILD_DIR
+#   example_test.sh PATH/TO/cmake BUILD_DIR [FLAGS]
+#
+# FLAGS (compile and link) are those a program linking this build's archives
+# needs: the sanitizers, when the build has them.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 cmake=${1:?usage: example_test.sh PATH/TO/cmake BUILD_DIR}
 build=${2:?usage: example_test.sh PATH/TO/cmake BUILD_DIR}
+flags=${3:-}
 src=$(cd "$here/../.." && pwd)
 . "$here/../cli/lib.sh"
 tmp=$(mktemp -d)
@@ -42,11 +46,12 @@ cbor=$(readelf -d "$prefix/bin/remex-agent" | sed -n 's/.*NEEDED.*\[\(libcbor[^]
 
 # --- examples/ against the prefix only (ccache keyed relative to $tmp, so
 # that a second run reuses the first one's objects) ---
-launcher=()
-command -v ccache >/dev/null && launcher=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+example_args=()
+command -v ccache >/dev/null && example_args=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache)
+[ -z "$flags" ] || example_args+=("-DCMAKE_CXX_FLAGS=$flags" "-DCMAKE_EXE_LINKER_FLAGS=$flags")
 export CCACHE_BASEDIR=$tmp
 if "$cmake" -S "$src/examples" -B "$tmp/example" -DCMAKE_PREFIX_PATH="$prefix" \
-  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON "${launcher[@]}" >"$tmp/example.log" 2>&1 &&
+  -DCMAKE_EXPORT_COMPILE_COMMANDS=ON "${example_args[@]}" >"$tmp/example.log" 2>&1 &&
   "$cmake" --build "$tmp/example" >>"$tmp/example.log" 2>&1; then
   pass "examples/ builds against the installed package"
 else

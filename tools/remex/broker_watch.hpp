@@ -61,20 +61,25 @@ void ask_watched(caf::actor_system& sys, const caf::actor& liveness,
                  std::initializer_list<caf::actor> also, Dest dest,
                  OnReply on_reply, OnError on_error, OnLost on_lost,
                  Args... args) {
-  std::vector<caf::actor> watched(also);
-  sys.spawn([=](caf::event_based_actor* self) mutable {
-    for (auto& w : watched) self->monitor(w);
-    on_broker_lost(self, liveness, [=](const caf::error& reason) {
-      on_lost(reason);
-      self->quit();
-    });
-    self->request(dest, caf::infinite, std::move(args)...)
-        .then(detail::then_quit<OnReply>{std::move(on_reply), self},
-              [=](caf::error& e) {
-                on_error(e);
-                self->quit();
-              });
-  });
+  // watched goes as a spawn argument: CAF 0.17.6 binds a reference to a null
+  // argument tuple when a function actor is spawned without any
+  // (caf/detail/init_fun_factory.hpp), undefined behaviour that UBSan stops at.
+  sys.spawn(
+      [=](caf::event_based_actor* self,
+          const std::vector<caf::actor>& watched) mutable {
+        for (auto& w : watched) self->monitor(w);
+        on_broker_lost(self, liveness, [=](const caf::error& reason) {
+          on_lost(reason);
+          self->quit();
+        });
+        self->request(dest, caf::infinite, std::move(args)...)
+            .then(detail::then_quit<OnReply>{std::move(on_reply), self},
+                  [=](caf::error& e) {
+                    on_error(e);
+                    self->quit();
+                  });
+      },
+      std::vector<caf::actor>(also));
 }
 
 // For a blocking asker whose identity matters (the broker ties what it opens

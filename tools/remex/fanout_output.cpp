@@ -5,6 +5,7 @@
 #include <caf/event_based_actor.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/unit.hpp>
 #include <cerrno>
 #include <cstdio>
 #include <map>
@@ -128,8 +129,11 @@ struct collect_state {
   std::string data;
 };
 
+// The unused caf::unit_t: CAF 0.17.6 binds a reference to a null argument
+// tuple when a function actor is spawned without arguments
+// (caf/detail/init_fun_factory.hpp), undefined behaviour that UBSan stops at.
 host_sink_actor::behavior_type collect_sink(
-    host_sink_actor::stateful_pointer<collect_state> self) {
+    host_sink_actor::stateful_pointer<collect_state> self, caf::unit_t) {
   return {
       [self](chunk_atom, std::uint32_t, const std::string& bytes) {
         self->state.data += bytes;
@@ -143,7 +147,9 @@ host_sink_actor::behavior_type collect_sink(
   };
 }
 
-source_actor::behavior_type empty_source(source_actor::pointer self) {
+// caf::unit_t: as collect_sink's.
+source_actor::behavior_type empty_source(source_actor::pointer self,
+                                         caf::unit_t) {
   return {
       [self](attach_atom, input_actor& input) {
         self->send(input, eof_atom::value);
@@ -165,11 +171,11 @@ host_sink_actor spawn_line_sink(caf::actor_system& sys, std::string prefix,
 }
 
 host_sink_actor spawn_collect_sink(caf::actor_system& sys) {
-  return sys.spawn(collect_sink);
+  return sys.spawn(collect_sink, caf::unit);
 }
 
 source_actor spawn_empty_source(caf::actor_system& sys) {
-  return sys.spawn(empty_source);
+  return sys.spawn(empty_source, caf::unit);
 }
 
 std::string json_line(const host_result& r) {

@@ -1,0 +1,68 @@
+# REMEX_SANITIZE: where the sanitizers' reports go, and the test that fails
+# on them. Included by the top CMakeLists.txt after every target exists.
+set(REMEX_SANITIZER_REPORTS ${CMAKE_BINARY_DIR}/sanitizer-reports)
+# Sticky and writable by all: the agent shipped to the sshd fixture runs as
+# the fixture's user and writes its reports here too.
+file(MAKE_DIRECTORY ${REMEX_SANITIZER_REPORTS})
+execute_process(COMMAND chmod 1777 ${REMEX_SANITIZER_REPORTS})
+
+# Leaks: checked in the unit test programs and the agent (no CAF). Not in
+# the CAF programs (remex, remexd and the tests' CAF helpers): at remexd's
+# SIGTERM, LeakSanitizer finds CAF 0.17.6's BASP broker and what it holds
+# still allocated, with stacks entirely inside libcaf_io/libcaf_openssl
+# (seen in cli_fanout): nothing of ours to fix there, and a suppression of
+# those libraries is still to be written and proved not to hide ours.
+foreach(leaks 0 1)
+  add_library(remex_sanitizer_defaults_${leaks} OBJECT
+              ${CMAKE_CURRENT_LIST_DIR}/sanitizer_defaults.cpp)
+  target_compile_definitions(remex_sanitizer_defaults_${leaks} PRIVATE
+    REMEX_SANITIZER_REPORTS="${REMEX_SANITIZER_REPORTS}"
+    REMEX_SANITIZER_LEAKS="${leaks}")
+endforeach()
+
+# Every executable of the tree, whatever folder defined it.
+function(remex_executables dir out)
+  get_property(targets DIRECTORY ${dir} PROPERTY BUILDSYSTEM_TARGETS)
+  set(found)
+  foreach(t ${targets})
+    get_target_property(type ${t} TYPE)
+    if(type STREQUAL "EXECUTABLE")
+      list(APPEND found ${t})
+    endif()
+  endforeach()
+  get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+  foreach(sub ${subdirs})
+    remex_executables(${sub} more)
+    list(APPEND found ${more})
+  endforeach()
+  set(${out} ${found} PARENT_SCOPE)
+endfunction()
+remex_executables(${PROJECT_SOURCE_DIR} remex_programs)
+foreach(program ${remex_programs})
+  if(program MATCHES "-tests$" OR program STREQUAL "remex-agent")
+    target_link_libraries(${program} PRIVATE remex_sanitizer_defaults_1)
+  else()
+    target_link_libraries(${program} PRIVATE remex_sanitizer_defaults_0)
+  endif()
+endforeach()
+
+if(NOT REMEX_TESTS)
+  return()
+endif()
+function(remex_tests dir out)
+  get_property(found DIRECTORY ${dir} PROPERTY TESTS)
+  get_property(subdirs DIRECTORY ${dir} PROPERTY SUBDIRECTORIES)
+  foreach(sub ${subdirs})
+    remex_tests(${sub} more)
+    list(APPEND found ${more})
+  endforeach()
+  set(${out} ${found} PARENT_SCOPE)
+endfunction()
+remex_tests(${PROJECT_SOURCE_DIR} remex_all_tests)
+# After every other test of the run, whichever labels select it.
+add_test(NAME sanitizer_reports
+         COMMAND ${PROJECT_SOURCE_DIR}/tests/common/sanitizer_reports_test.sh
+                 ${REMEX_SANITIZER_REPORTS})
+set_tests_properties(sanitizer_reports PROPERTIES
+  DEPENDS "${remex_all_tests}" LABELS "unit;integration;reliability"
+  TIMEOUT 60)
