@@ -170,9 +170,14 @@ void pool::finish(const chan_ptr& c, exit_status st) {
 void pool::open_failed(const chan_ptr& c) {
   auto* cn = conn_of(*c);
   std::string why = ssh_get_error(cn->session);
+  // Every other channel placed here counts, opening ones too: libssh may
+  // have read their confirmations (and this refusal after them) before
+  // the pool stepped them, so their phase lags what the server granted.
+  // Counting only confirmed ones took a full connection for a broken one
+  // when many opened at once on a slow machine (20 at MaxSessions 10).
   std::size_t open = 0;
   for (auto& o : cn->chans)
-    if (o != c && o->state > chan::phase::opening) ++open;
+    if (o != c) ++open;
   auto& v = cn->chans;
   v.erase(std::remove(v.begin(), v.end(), c), v.end());
   drop_handle(*c);
