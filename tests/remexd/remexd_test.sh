@@ -547,7 +547,14 @@ case_idle() {
     "$([ -n "$gone_after" ] && [ "$gone_after" -ge 1500 ] && echo yes || echo "no (${gone_after:-never} ms)")"
   out=$(rx "${fx[@]}" -- echo again 2>&1)
   expect_eq "the next run connects again" "0 again" "$? $out"
-  expect_log_pairs "idle" "$REMEXD_LOG" 2
+  # Runs with a deadline share that connection too (the deadline bounds
+  # the connect timeout, which must not make each run's options unique).
+  for i in 1 2 3; do
+    out=$(rx "${fx[@]}" -t 5 -- echo "t$i" 2>&1)
+    expect_eq "a run with -t 5 (#$i)" "0 t$i" "$? $out"
+  done
+  expect_eq "runs with -t reuse the warm connection (one, not four)" 1 "$(warm)"
+  expect_log_pairs "idle" "$REMEXD_LOG" 5
   expect_stopped "idle" 15
 }
 

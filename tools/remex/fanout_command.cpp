@@ -233,13 +233,6 @@ void launch(driver_ptr self, std::size_t i) {
   const auto& host = st.plan.hosts[i];
   auto req = st.plan.base;
   req.target = host == "local" ? "" : host;
-  if (req.timeout_ms > 0)
-    // As in remex run: no connection attempt outlasts the deadline by much.
-    req.connect.connect_timeout_ms =
-        static_cast<std::uint32_t>(std::min<std::uint64_t>(
-            req.connect.connect_timeout_ms ? req.connect.connect_timeout_ms
-                                           : 10000,
-            req.timeout_ms + 1000));
   auto& sys = self->system();
   running_host h;
   h.started = clock_type::now();

@@ -192,14 +192,6 @@ int run_command(const std::vector<std::string>& args) {
     auto spent = static_cast<std::uint64_t>(
         duration_cast<milliseconds>(steady_clock::now() - started).count());
     req.timeout_ms = spent < timeout_ms ? timeout_ms - spent : 1;
-    // No connection attempt outlasts the deadline by much: the deadline
-    // ends it (the second of slack lets the deadline, not a connect error,
-    // be what the user sees).
-    req.connect.connect_timeout_ms =
-        static_cast<std::uint32_t>(std::min<std::uint64_t>(
-            req.connect.connect_timeout_ms ? req.connect.connect_timeout_ms
-                                           : 10000,
-            req.timeout_ms + 1000));
   }
   int code = 255;
   if (auto o = ask_exec(sys, client, broker, req, ends)) {

@@ -73,6 +73,9 @@ struct chan {
   // Times its connection died before its exec request was accepted, each
   // time sending it back to the queue for a fresh connection.
   int rewinds = 0;
+  // Its place in the order of submission: a connection attempt fails only
+  // the channels that were queued when it started.
+  std::uint64_t seq = 0;
 };
 
 using chan_ptr = std::shared_ptr<chan>;

@@ -122,6 +122,7 @@ void pool::submit(chan_ptr c) {
     finish(c, fail(failure_kind::connect, "not a valid ssh target"));
     return;
   }
+  c->seq = ++submitted_;
   pending_.push_back(std::move(c));
   dispatch();
 }
@@ -254,17 +255,18 @@ void pool::dispatch() {
 void pool::start_connect() {
   ++connecting_;
   auto self = shared_from_this();
-  std::thread([self] {
+  std::thread([self, cutoff = submitted_] {
     auto r = connect_ssh(self->target_, self->opts_, self->display_);
     if (self->stopping_) {
       if (r.session) ssh_free(r.session);
       return;
     }
-    self->loop_->post([self, r]() mutable { self->connected(r); });
+    self->loop_->post(
+        [self, r, cutoff]() mutable { self->connected(r, cutoff); });
   }).detach();
 }
 
-void pool::connected(connect_result& r) {
+void pool::connected(connect_result& r, std::uint64_t cutoff) {
   --connecting_;
   if (stopping_) {
     if (r.session) ssh_free(r.session);
@@ -276,11 +278,17 @@ void pool::connected(connect_result& r) {
     if (pending_.empty()) connect_notice(line);
   }
   if (r.session == nullptr) {
-    // Nothing will serve the queue if no connection is up: fail it now.
+    // Nothing will serve the queue if no connection is up: fail what this
+    // attempt was made for. Channels queued while it ran get one of their
+    // own: the attempt's timeout was its first requester's, not theirs
+    // (a `-t 3` run after one that gave up at its deadline would otherwise
+    // fail a second in, with the old attempt's "Timeout connecting").
     if (conns_.empty()) {
-      auto q = std::move(pending_);
-      pending_.clear();
-      for (auto& c : q) finish(c, r.failure);
+      std::deque<chan_ptr> failed, later;
+      for (auto& c : pending_) (c->seq <= cutoff ? failed : later).push_back(c);
+      pending_ = std::move(later);
+      for (auto& c : failed) finish(c, r.failure);
+      if (!pending_.empty() && !stopping_) dispatch();
     }
     return;
   }
@@ -353,7 +361,18 @@ void pool::pump(conn* c) {
 
 void pool::pump_chan(const chan_ptr& c) {
   conn* cn = conn_of(*c);
-  if (cn == nullptr) return;
+  if (cn == nullptr) {
+    // Killed while it waits for a connection: no remote process to wait
+    // for, and the attempt it waits on may outlast any deadline.
+    if (c->state == chan::phase::queued && c->terminating) {
+      auto i = std::find(pending_.begin(), pending_.end(), c);
+      if (i != pending_.end()) {
+        pending_.erase(i);
+        finish(c, exit_status::killed_by(SIGKILL));
+      }
+    }
+    return;
+  }
   step(*this, c);
   // Writes may have left output in libssh's buffer; push it now.
   if (alive(cn) && (ssh_get_poll_flags(cn->session) & SSH_WRITE_PENDING))

@@ -82,7 +82,8 @@ class pool : public chan_owner, public std::enable_shared_from_this<pool> {
   void submit(chan_ptr c);
   void dispatch();
   void start_connect();
-  void connected(connect_result& r);
+  // cutoff: the last channel submitted when the attempt started.
+  void connected(connect_result& r, std::uint64_t cutoff);
   void pump(conn* c);
   // Steps again the channels libssh stirred behind their step's back (it
   // reads the socket inside a flush, a keepalive, another channel's
@@ -107,7 +108,8 @@ class pool : public chan_owner, public std::enable_shared_from_this<pool> {
   std::vector<std::unique_ptr<conn>> conns_;
   std::deque<chan_ptr> pending_;
   int connecting_ = 0;
-  std::mutex info_mtx_;  // guards info_, status_ and watcher_
+  std::uint64_t submitted_ = 0;  // channels ever submitted
+  std::mutex info_mtx_;          // guards info_, status_ and watcher_
   ssh_link_info info_;
   host_status status_;
   connection_watcher watcher_;
