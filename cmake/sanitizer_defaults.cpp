@@ -4,7 +4,8 @@
 // sshd fixture runs as another user with sshd's environment, so a report on
 // stderr could be lost. The `sanitizer_reports` test fails on any file there.
 // REMEX_SANITIZER_LEAKS (1 or 0): whether LeakSanitizer checks the program
-// when it ends normally (cmake/sanitizers.cmake says which and why).
+// when it ends normally, REMEX_ASAN_QUARANTINE_MB: how much freed memory ASan
+// holds back (cmake/sanitizers.cmake says which and why).
 #include <dlfcn.h>
 
 #include <cstdlib>
@@ -15,7 +16,8 @@
 extern "C" const char* __asan_default_options() {
   return "log_path=" REMEX_SANITIZER_REPORTS
          "/report:log_exe_name=1"
-         ":detect_leaks=" REMEX_SANITIZER_LEAKS;
+         ":detect_leaks=" REMEX_SANITIZER_LEAKS
+         ":quarantine_size_mb=" REMEX_ASAN_QUARANTINE_MB;
 }
 
 extern "C" const char* __ubsan_default_options() {

@@ -139,6 +139,39 @@ expect_usage_error() {
   expect_eq "$1: one stderr line" 1 "$(wc -l <"$2")"
   [ -z "${4:-}" ] || expect_contains "$1: message" "$4" "$(cat "$2")"
 }
+# Bounds on memory under AddressSanitizer: its shadow memory and allocator
+# regions make any program bigger from the start, and it holds freed memory
+# back (a quarantine, capped by cmake/sanitizers.cmake). A bound stays what
+# it is on a plain build and grows by what ASan adds, no more, so it still
+# catches memory that grows with the data.
+# asan_quarantine_mb PROGRAM: the quarantine PROGRAM runs with, as ASan
+# itself says; nothing when PROGRAM is not built with ASan.
+asan_quarantine_mb() {
+  ldd "$1" 2>/dev/null | grep -q libasan || return 0
+  ASAN_OPTIONS=help=1:log_path=stderr "$1" --version 2>&1 |
+    sed -n '/^\tquarantine_size_mb$/{n;s/.*Current Value: \(-\{0,1\}[0-9]*\)).*/\1/p}'
+}
+# sanitizer_growth_kib PROGRAM: what ASan may add to the growth of PROGRAM's
+# memory (0 on a plain build): the quarantine, its shadow, and as much again
+# for the allocator's per-thread caches and size classes.
+sanitizer_growth_kib() {
+  local q
+  q=$(asan_quarantine_mb "$1")
+  [ "$q" = -1 ] && q=256 # ASan's default
+  echo $((${q:-0} * 1024 * 9 / 8 + ${q:-0} * 1024))
+}
+# sanitizer_base_kib CMD...: the peak RSS (kB) of CMD under ASan, an idle run
+# of the program a bound is about (0 on a plain build).
+sanitizer_base_kib() {
+  [ -n "$(asan_quarantine_mb "$1")" ] || {
+    echo 0
+    return
+  }
+  python3 -c 'import resource, subprocess, sys
+subprocess.run(sys.argv[1:], stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
+}
+
 # free_port: a TCP port on 127.0.0.1 that nobody listens on right now.
 free_port() {
   python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'

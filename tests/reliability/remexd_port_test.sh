@@ -143,7 +143,8 @@ echo "# remexd before: fds $fds0 threads $threads0 rss ${rss0} KiB; after: fds $
 expect_eq "descriptors back to where they were" "$fds0" "$fds1"
 [ "$threads1" -le $((threads0 + 2)) ] && pass "threads: $threads0 -> $threads1" ||
   fail "threads grew: $threads0 -> $threads1"
-[ "$rss1" -le $((rss0 + 16384)) ] && pass "RSS: $rss0 -> $rss1 KiB (tolerance 16 MiB)" ||
+slack=$((16384 + $(sanitizer_growth_kib "$remex")))
+[ "$rss1" -le $((rss0 + slack)) ] && pass "RSS: $rss0 -> $rss1 KiB (tolerance $slack KiB)" ||
   fail "RSS grew: $rss0 -> $rss1 KiB"
 
 stop_remexd
