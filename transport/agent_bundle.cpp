@@ -1,9 +1,11 @@
 #include "transport/agent_bundle.hpp"
 
+#include <fcntl.h>
 #include <openssl/evp.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
-#include <fstream>
-#include <iterator>
+#include <cerrno>
 
 namespace remex::transport {
 
@@ -26,11 +28,31 @@ std::string sha256(const std::string& bytes) {
   return hex(md, n);
 }
 
-bool slurp(const std::string& path, std::string& out) {
-  std::ifstream in{path, std::ios::binary};
-  if (!in) return false;
-  out.assign(std::istreambuf_iterator<char>{in}, {});
-  return true;
+std::string version_of(const struct stat& st) {
+  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
+         "." + std::to_string(st.st_mtim.tv_nsec);
+}
+
+// The file's content, and what identifies this version of it.
+bool slurp(const std::string& path, std::string& out, std::string& version) {
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return false;
+  struct stat st {};
+  bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+  if (ok) {
+    version = version_of(st);
+    out.resize(static_cast<std::size_t>(st.st_size));
+    std::size_t got = 0;
+    while (ok && got < out.size()) {
+      auto n = ::read(fd, &out[got], out.size() - got);
+      if (n < 0 && errno == EINTR) continue;
+      ok = n > 0;
+      if (ok) got += static_cast<std::size_t>(n);
+    }
+  }
+  ::close(fd);
+  return ok;
 }
 
 std::string base_name(const std::string& p) {
@@ -38,31 +60,72 @@ std::string base_name(const std::string& p) {
   return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
-}  // namespace
+// What identifies the versions of b's files now; empty if one is missing.
+std::string versions_of(const agent_bundle& b) {
+  std::string out;
+  for (auto& path : b.files) {
+    struct stat st {};
+    if (::stat(path.c_str(), &st) != 0) return {};
+    out += path + '\0' + version_of(st) + '\0';
+  }
+  return out;
+}
 
 // Each file's digest and content by base name, and the bundle's digest
 // (sha256 over each file's name, size and content, in bundle order), from
-// one read of each file.
-bool read_bundle(const agent_bundle& b, bundle_contents& out) {
-  if (!b.files.empty()) out.program = base_name(b.files.front());
-  std::string manifest;
+// one read of each file; versions: what identifies the files read.
+std::shared_ptr<bundle_contents> read_files(const agent_bundle& b,
+                                            std::string& versions,
+                                            std::string& unreadable) {
+  auto out = std::make_shared<bundle_contents>();
+  if (!b.files.empty()) out->program = base_name(b.files.front());
+  std::unique_ptr<EVP_MD_CTX, void (*)(EVP_MD_CTX*)> manifest{EVP_MD_CTX_new(),
+                                                              EVP_MD_CTX_free};
+  EVP_DigestInit_ex(manifest.get(), EVP_sha256(), nullptr);
   for (auto& path : b.files) {
-    auto& bytes = out.bytes[base_name(path)];
-    if (!slurp(path, bytes)) {
-      out.unreadable = path;
-      return false;
+    auto name = base_name(path);
+    auto& bytes = out->bytes[name];
+    std::string version;
+    if (!slurp(path, bytes, version)) {
+      unreadable = path;
+      return nullptr;
     }
-    out.digests[base_name(path)] = sha256(bytes);
-    manifest += base_name(path) + '\0' + std::to_string(bytes.size()) + '\0';
-    manifest += bytes;
+    versions += path + '\0' + version + '\0';
+    out->digests[name] = sha256(bytes);
+    auto head = name + '\0' + std::to_string(bytes.size()) + '\0';
+    EVP_DigestUpdate(manifest.get(), head.data(), head.size());
+    EVP_DigestUpdate(manifest.get(), bytes.data(), bytes.size());
   }
-  out.digest = sha256(manifest);
-  return true;
+  unsigned char md[EVP_MAX_MD_SIZE];
+  unsigned n = 0;
+  EVP_DigestFinal_ex(manifest.get(), md, &n);
+  out->digest = hex(md, n);
+  return out;
+}
+
+}  // namespace
+
+std::shared_ptr<const bundle_contents> read_bundle(const agent_bundle& b,
+                                                   std::string& unreadable) {
+  // The last bundle read (a process ships one agent), and the versions of
+  // its files. Callers at once wait for one read instead of all reading.
+  static std::mutex mtx;
+  static std::string held_versions;
+  static std::shared_ptr<const bundle_contents> held;
+  std::lock_guard<std::mutex> g{mtx};
+  if (held && held_versions == versions_of(b)) return held;
+  std::string versions;
+  auto fresh = read_files(b, versions, unreadable);
+  if (!fresh) return nullptr;
+  held_versions = std::move(versions);
+  held = std::move(fresh);
+  return held;
 }
 
 std::string bundle_digest(const agent_bundle& b) {
-  bundle_contents read;
-  return read_bundle(b, read) ? read.digest : std::string{};
+  std::string unreadable;
+  auto read = read_bundle(b, unreadable);
+  return read ? read->digest : std::string{};
 }
 
 bool verified_placements::contains(const std::string& directory) const {

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -36,13 +37,17 @@ std::string bundle_digest(const agent_bundle& b);
 struct bundle_contents {
   std::map<std::string, std::string> digests;  // sha256 of each file
   std::map<std::string, std::string> bytes;
-  std::string digest;      // bundle_digest
-  std::string program;     // base name of the first file
-  std::string unreadable;  // the path that could not be read, if any
+  std::string digest;   // bundle_digest
+  std::string program;  // base name of the first file
 };
 
-// False when a file is unreadable (out.unreadable names it).
-bool read_bundle(const agent_bundle& b, bundle_contents& out);
+// The bundle's contents, read and hashed once per process while its files
+// stay the same (device, inode, size, mtime): every session to every host
+// asks for it, and a fan-out to 40 hosts once read and hashed the agent 40
+// times at once. Null when a file cannot be read (unreadable names it).
+// Thread-safe.
+std::shared_ptr<const bundle_contents> read_bundle(const agent_bundle& b,
+                                                   std::string& unreadable);
 
 // Placements (remote directories) verified on one host. Thread-safe.
 class verified_placements {

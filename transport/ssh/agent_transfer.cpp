@@ -129,11 +129,12 @@ agent_placement ensure_agent(ssh_session_provider& p, const agent_bundle& b,
     return out;
   };
   if (b.files.empty()) return failed("empty agent bundle");
-  bundle_contents read;
-  if (!read_bundle(b, read)) return failed("cannot read " + read.unreadable);
-  const digests& want = read.digests;
-  out.directory = cache_dir + "/agent-" + read.digest;
-  out.program = out.directory + "/" + read.program;
+  std::string unreadable;
+  auto read = read_bundle(b, unreadable);
+  if (!read) return failed("cannot read " + unreadable);
+  const digests& want = read->digests;
+  out.directory = cache_dir + "/agent-" + read->digest;
+  out.program = out.directory + "/" + read->program;
   if (p.placements().contains(out.directory)) {
     out.ok = true;
     return out;
@@ -166,7 +167,7 @@ agent_placement ensure_agent(ssh_session_provider& p, const agent_bundle& b,
     return done(false, "cannot create " + tmp);
   sftp_session sftp = sftp_new(s);
   bool sent = sftp != nullptr && sftp_init(sftp) == SSH_OK;
-  for (auto& [name, bytes] : read.bytes)
+  for (auto& [name, bytes] : read->bytes)
     sent = sent && upload(sftp, tmp + "/" + name, bytes);
   if (sftp) sftp_free(sftp);
   auto cleanup = "rm -rf " + shell_quote(tmp);
@@ -183,7 +184,7 @@ agent_placement ensure_agent(ssh_session_provider& p, const agent_bundle& b,
   auto dir = shell_quote(out.directory);
   auto old = shell_quote(tmp + ".old");
   std::string swap = "chmod 0755 " + shell_quote(tmp) + " " +
-                     shell_quote(tmp + "/" + read.program) + " && { [ ! -e " +
+                     shell_quote(tmp + "/" + read->program) + " && { [ ! -e " +
                      dir + " ] || mv -T " + dir + " " + old + "; } && mv -T " +
                      shell_quote(tmp) + " " + dir + " && rm -rf " + old;
   if (remote(s, swap, ignored) != 0) {
@@ -198,26 +199,26 @@ void check_agent(session_provider& p, const agent_bundle& b,
                  std::function<void(agent_placement)> done,
                  verified_placements* memo, const std::string& cache_dir) {
   agent_placement where;
-  bundle_contents read;
-  if (b.files.empty() || !read_bundle(b, read)) {
+  std::string unreadable;
+  auto read = b.files.empty() ? nullptr : read_bundle(b, unreadable);
+  if (!read) {
     // ensure_agent says precisely what is wrong with the bundle.
     where.missing = true;
     done(std::move(where));
     return;
   }
-  where.directory = cache_dir + "/agent-" + read.digest;
-  where.program = where.directory + "/" + read.program;
+  where.directory = cache_dir + "/agent-" + read->digest;
+  where.program = where.directory + "/" + read->program;
   if (memo && memo->contains(where.directory)) {
     where.ok = true;
     done(std::move(where));
     return;
   }
-  auto script = verify_line(where.directory, read.digests);
-  open_sh_script(
-      p, script,
-      std::make_shared<check_listener>(
-          memo, std::move(where), std::move(read.digests), std::move(done)),
-      false);
+  auto script = verify_line(where.directory, read->digests);
+  open_sh_script(p, script,
+                 std::make_shared<check_listener>(
+                     memo, std::move(where), read->digests, std::move(done)),
+                 false);
 }
 
 }  // namespace remex::transport

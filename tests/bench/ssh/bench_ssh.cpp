@@ -131,10 +131,14 @@ int main(int argc, char** argv) {
     std::string cipher;
   };
   std::vector<variant> vs = {
-      {"ssh client (defaults)", false, ""},
-      {"ssh client aes128-gcm", false, "-c aes128-gcm@openssh.com"},
-      {"libssh backend (defaults)", true, ""},
-      {"libssh backend chacha20", true, "chacha20-poly1305@openssh.com"},
+      {"ssh client (defaults)", false, "", {}, {}},
+      {"ssh client aes128-gcm", false, "-c aes128-gcm@openssh.com", {}, {}},
+      {"libssh backend (defaults)", true, "", {}, {}},
+      {"libssh backend chacha20",
+       true,
+       "chacha20-poly1305@openssh.com",
+       {},
+       {}},
   };
   for (int r = 0; r < runs; ++r)
     for (auto& v : vs)
