@@ -173,8 +173,25 @@ print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)' "$@"
 }
 
 # free_port: a TCP port on 127.0.0.1 that nobody listens on right now.
+# Below the kernel's ephemeral range: between this pick and the daemon's
+# bind, no outgoing connection on the machine can take it as its local
+# port (one did, in CI: "cannot listen on 127.0.0.1:41287").
 free_port() {
-  python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+  python3 - <<'PY'
+import random, socket
+lo = int(open("/proc/sys/net/ipv4/ip_local_port_range").read().split()[0])
+for _ in range(500):
+    p = random.randint(10000, lo - 1) if lo > 11000 else 0
+    s = socket.socket()
+    try:
+        s.bind(("127.0.0.1", p))
+        print(s.getsockname()[1])
+        break
+    except OSError:
+        pass
+    finally:
+        s.close()
+PY
 }
 # start_remexd DIR REMEXD [ARGS...]: a remexd on a free loopback port with a
 # fresh token in DIR (its log in DIR/remexd.log). Sets REMEXD_PID,
