@@ -34,14 +34,12 @@ std::string version_of(const struct stat& st) {
          "." + std::to_string(st.st_mtim.tv_nsec);
 }
 
-// The file's content, and what identifies this version of it.
-bool slurp(const std::string& path, std::string& out, std::string& version) {
+bool slurp(const std::string& path, std::string& out) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return false;
   struct stat st {};
   bool ok = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
   if (ok) {
-    version = version_of(st);
     out.resize(static_cast<std::size_t>(st.st_size));
     std::size_t got = 0;
     while (ok && got < out.size()) {
@@ -73,9 +71,8 @@ std::string versions_of(const agent_bundle& b) {
 
 // Each file's digest and content by base name, and the bundle's digest
 // (sha256 over each file's name, size and content, in bundle order), from
-// one read of each file; versions: what identifies the files read.
+// one read of each file.
 std::shared_ptr<bundle_contents> read_files(const agent_bundle& b,
-                                            std::string& versions,
                                             std::string& unreadable) {
   auto out = std::make_shared<bundle_contents>();
   if (!b.files.empty()) out->program = base_name(b.files.front());
@@ -85,12 +82,10 @@ std::shared_ptr<bundle_contents> read_files(const agent_bundle& b,
   for (auto& path : b.files) {
     auto name = base_name(path);
     auto& bytes = out->bytes[name];
-    std::string version;
-    if (!slurp(path, bytes, version)) {
+    if (!slurp(path, bytes)) {
       unreadable = path;
       return nullptr;
     }
-    versions += path + '\0' + version + '\0';
     out->digests[name] = sha256(bytes);
     auto head = name + '\0' + std::to_string(bytes.size()) + '\0';
     EVP_DigestUpdate(manifest.get(), head.data(), head.size());
@@ -108,14 +103,16 @@ std::shared_ptr<bundle_contents> read_files(const agent_bundle& b,
 std::shared_ptr<const bundle_contents> read_bundle(const agent_bundle& b,
                                                    std::string& unreadable) {
   // The last bundle read (a process ships one agent), and the versions of
-  // its files. Callers at once wait for one read instead of all reading.
+  // its files as they were before the read: a change during the read makes
+  // the next call read again. Callers at once wait for one read instead of
+  // all reading.
   static std::mutex mtx;
   static std::string held_versions;
   static std::shared_ptr<const bundle_contents> held;
   std::lock_guard<std::mutex> g{mtx};
-  if (held && held_versions == versions_of(b)) return held;
-  std::string versions;
-  auto fresh = read_files(b, versions, unreadable);
+  auto versions = versions_of(b);
+  if (held && !versions.empty() && versions == held_versions) return held;
+  auto fresh = read_files(b, unreadable);
   if (!fresh) return nullptr;
   held_versions = std::move(versions);
   held = std::move(fresh);
