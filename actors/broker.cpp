@@ -1,7 +1,5 @@
 #include "actors/broker.hpp"
 
-#include <sys/stat.h>
-
 #include <algorithm>
 #include <atomic>
 #include <caf/actor_system.hpp>
@@ -25,6 +23,7 @@
 #include "actors/wire_guard.hpp"
 #include "config/daemon_settings.hpp"
 #include "config/secret_env.hpp"
+#include "transport/file_version.hpp"
 
 namespace remex::actors {
 
@@ -106,19 +105,11 @@ std::int64_t now_ms() {
       .count();
 }
 
-// A file as it is now: a connection made under an older ssh config, known
-// hosts file or key is not reused (a host key removed from known_hosts, or
-// a config edited, counts from the next request, as without a broker).
-std::string file_version(const std::string& path) {
-  struct stat st;
-  if (::stat(path.c_str(), &st) != 0) return path + ":none";
-  return path + ":" + std::to_string(st.st_ino) + ":" +
-         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
-         "." + std::to_string(st.st_mtim.tv_nsec);
-}
-
 // Requests to one host with the same connect options share a session (and
-// its connections); other options mean another session.
+// its connections); other options mean another session. The files' versions
+// count: a connection made under an older ssh config, known hosts file or
+// key is not reused (a host key removed from known_hosts, or a config
+// edited, counts from the next request, as without a broker).
 std::string session_key(const exec_request& req) {
   auto& c = req.connect;
   // Fields joined by a byte no path or option contains.
@@ -126,12 +117,12 @@ std::string session_key(const exec_request& req) {
   auto add = [&key](const std::string& part) { key += '\x1f' + part; };
   if (!req.target.empty()) {
     auto home = config::home_directory();
-    add(file_version(c.ssh_config.empty() ? home + "/.ssh/config"
-                                          : c.ssh_config));
-    add(file_version(c.known_hosts.empty() ? home + "/.ssh/known_hosts"
-                                           : c.known_hosts));
+    add(transport::file_version(c.ssh_config.empty() ? home + "/.ssh/config"
+                                                     : c.ssh_config));
+    add(transport::file_version(
+        c.known_hosts.empty() ? home + "/.ssh/known_hosts" : c.known_hosts));
   }
-  for (auto& id : c.identities) add(file_version(id));
+  for (auto& id : c.identities) add(transport::file_version(id));
   add(c.accept_new_host_key ? "accept-new" : "strict");
   add(std::to_string(c.connect_timeout_ms));
   add(std::to_string(c.keepalive_ms));

@@ -7,6 +7,8 @@
 
 #include <cerrno>
 
+#include "transport/file_version.hpp"
+
 namespace remex::transport {
 
 namespace {
@@ -26,12 +28,6 @@ std::string sha256(const std::string& bytes) {
   unsigned n = 0;
   EVP_Digest(bytes.data(), bytes.size(), md, &n, EVP_sha256(), nullptr);
   return hex(md, n);
-}
-
-std::string version_of(const struct stat& st) {
-  return std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
-         std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) +
-         "." + std::to_string(st.st_mtim.tv_nsec);
 }
 
 bool slurp(const std::string& path, std::string& out) {
@@ -58,14 +54,9 @@ std::string base_name(const std::string& p) {
   return slash == std::string::npos ? p : p.substr(slash + 1);
 }
 
-// What identifies the versions of b's files now; empty if one is missing.
 std::string versions_of(const agent_bundle& b) {
   std::string out;
-  for (auto& path : b.files) {
-    struct stat st {};
-    if (::stat(path.c_str(), &st) != 0) return {};
-    out += path + '\0' + version_of(st) + '\0';
-  }
+  for (auto& path : b.files) out += file_version(path) + '\0';
   return out;
 }
 
@@ -111,7 +102,7 @@ std::shared_ptr<const bundle_contents> read_bundle(const agent_bundle& b,
   static std::shared_ptr<const bundle_contents> held;
   std::lock_guard<std::mutex> g{mtx};
   auto versions = versions_of(b);
-  if (held && !versions.empty() && versions == held_versions) return held;
+  if (held && versions == held_versions) return held;
   auto fresh = read_files(b, unreadable);
   if (!fresh) return nullptr;
   held_versions = std::move(versions);
