@@ -1,8 +1,10 @@
 #include "actors/event_hub.hpp"
 
 #include <algorithm>
+#include <caf/result.hpp>
 #include <caf/stateful_actor.hpp>
 #include <caf/typed_event_based_actor.hpp>
+#include <caf/typed_response_promise.hpp>
 #include <chrono>
 #include <set>
 
@@ -13,7 +15,9 @@ namespace remex::actors {
 namespace {
 
 // A peer that does not confirm a relay's subscription in time is not
-// waited for: its events are missed until it comes up again.
+// waited for: its events are missed until it comes up again. A console's
+// watch is answered once every subscription made for it is confirmed or
+// given up, so that what happens on a peer after "watching" is seen.
 constexpr auto subscribe_timeout = std::chrono::seconds(3);
 
 struct watcher {
@@ -26,6 +30,8 @@ struct hub_state {
   peer_routes routes;
   event_sink_actor relay;          // while a console watches the cluster
   std::set<std::string> upstream;  // peers the relay is subscribed at
+  std::size_t subscribing = 0;     // of those, not yet confirmed
+  std::vector<caf::typed_response_promise<bool>> confirming;  // consoles
   std::shared_ptr<std::atomic<std::size_t>> watching;
   static inline const char* name = "event_hub";
 };
@@ -67,9 +73,17 @@ void subscribe_upstream(hub_ptr self) {
     if (!st.upstream.insert(r.name).second) continue;
     // The peer's hub sends it events over the wire.
     admit(st.relay, r.broker);
+    ++st.subscribing;
+    auto answered = [self] {
+      auto& st = self->state;
+      if (--st.subscribing > 0) return;
+      for (auto& rp : st.confirming) rp.deliver(true);
+      st.confirming.clear();
+    };
     self->request(r.broker, subscribe_timeout, watch_atom::value, st.relay,
                   false)
-        .then([](bool) {}, [](caf::error&) {});
+        .then([answered](bool) { answered(); },
+              [answered](caf::error&) { answered(); });
   }
 }
 
@@ -109,7 +123,8 @@ event_hub_actor::behavior_type hub(
         for (auto& w : self->state.watchers)
           if (w.cluster) self->send(w.sink, event_atom::value, row);
       },
-      [self](watch_atom, event_sink_actor& sink, bool cluster) {
+      [self](watch_atom, event_sink_actor& sink,
+             bool cluster) -> caf::result<bool> {
         if (!sink) return false;
         self->monitor(sink);
         self->state.watchers.push_back({std::move(sink), cluster});
@@ -118,6 +133,10 @@ event_hub_actor::behavior_type hub(
         if (cluster && !st.relay) {
           st.relay = self->spawn(relay, event_hub_actor{self});
           subscribe_upstream(self);
+        }
+        if (cluster && st.subscribing > 0) {
+          st.confirming.push_back(self->make_response_promise<bool>());
+          return st.confirming.back();
         }
         return true;
       },

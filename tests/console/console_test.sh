@@ -147,7 +147,8 @@ expect_contains "stats through B: B's own row" '{"node":"B","started":0' "$out"
 echo "# watch"
 con "$pb" -c "watch 4" >"$tmp/watch.out" 2>&1 </dev/null &
 watcher=$!
-sleep 1
+# Once it says so, it sees what starts on A, a hop away: no grace period.
+wait_file_has "$tmp/watch.out" "^watching" 15 || fail "watch did not start: $(cat "$tmp/watch.out")"
 "$remex" --broker "127.0.0.1:$pa" --token-file "$token" run "${fx[@]}" -- sh -c 'sleep 0.5; exit 3'
 await "$watcher" 10
 expect_eq "watch ends after its seconds" 0 "$?"
