@@ -7,15 +7,16 @@
 
 #include <caf/actor_system.hpp>
 #include <caf/actor_system_config.hpp>
+#include <caf/detail/type_list.hpp>
 #include <caf/io/middleman.hpp>
 #include <caf/openssl/manager.hpp>
 #include <caf/openssl/publish.hpp>
-#include <caf/openssl/remote_actor.hpp>
 #include <caf/scoped_actor.hpp>
 #include <cerrno>
 #include <chrono>
 #include <cstdio>
 #include <cstring>
+#include <set>
 
 #include "actors/types.hpp"
 
@@ -125,19 +126,39 @@ void unpublish_broker(caf::actor_system& sys,
 actors::broker_actor connect_broker(caf::actor_system& sys,
                                     const std::string& host, std::uint16_t port,
                                     std::string& error) {
-  auto r = caf::openssl::remote_actor<actors::broker_actor>(sys, host, port);
-  if (r) return *r;
-  // TCP got through but the TLS handshake did not: the certificates did not
-  // match, which is all a client without the right token may learn.
-  if (r.error() == caf::sec::disconnect_during_handshake)
-    error = "access denied";
-  else if (r.error() == caf::sec::unexpected_actor_messaging_interface)
-    error = "not a compatible remex broker";
-  else if (r.error() == caf::sec::cannot_connect_to_node)
-    error = "cannot connect";
-  else
-    error = sys.render(r.error());
-  return {};
+  // caf::openssl::remote_actor waits for ever, and a remexd that accepted
+  // the connection but does not answer (stopped, frozen) never fails it.
+  caf::scoped_actor self{sys};
+  actors::broker_actor broker;
+  self->request(sys.openssl_manager().actor_handle(), connect_deadline,
+                caf::connect_atom::value, host, port)
+      .receive(
+          [&](caf::node_id&, caf::strong_actor_ptr& ptr,
+              std::set<std::string>& interface) {
+            caf::detail::type_list<actors::broker_actor> wanted;
+            if (!ptr)
+              error = sys.render(
+                  caf::make_error(caf::sec::no_actor_published_at_port));
+            else if (!sys.assignable(interface, sys.message_types(wanted)))
+              error = "not a compatible remex broker";
+            else
+              broker = caf::actor_cast<actors::broker_actor>(std::move(ptr));
+          },
+          [&](caf::error& e) {
+            // TCP got through but the TLS handshake did not: the
+            // certificates did not match, which is all a client without
+            // the right token may learn.
+            if (e == caf::sec::disconnect_during_handshake)
+              error = "access denied";
+            else if (e == caf::sec::cannot_connect_to_node)
+              error = "cannot connect";
+            else if (e == caf::sec::request_timeout)
+              error = "no answer to the connection in " +
+                      std::to_string(connect_deadline.count()) + " s";
+            else
+              error = sys.render(e);
+          });
+  return broker;
 }
 
 }  // namespace remex::node

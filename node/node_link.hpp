@@ -5,6 +5,7 @@
 #pragma once
 
 #include <caf/fwd.hpp>
+#include <chrono>
 #include <cstdint>
 #include <string>
 
@@ -66,8 +67,12 @@ std::uint16_t publish_broker(caf::actor_system& sys,
 void unpublish_broker(caf::actor_system& sys,
                       const actors::broker_actor& broker, std::uint16_t port);
 
+// How long connect_broker waits for the connection and the handshakes.
+constexpr std::chrono::seconds connect_deadline{20};
+
 // The broker published at host:port; on failure a null handle and error set
-// to the reason ("access denied", "cannot connect: Connection refused").
+// to the reason ("access denied", "cannot connect", "no answer to the
+// connection in 20 s").
 actors::broker_actor connect_broker(caf::actor_system& sys,
                                     const std::string& host, std::uint16_t port,
                                     std::string& error);

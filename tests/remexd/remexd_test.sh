@@ -448,7 +448,7 @@ case_remexd_killed_opening() {
   stop_silent_listener
 }
 
-# --- 6b. remexd silent mid-command (SIGSTOP: no FIN, no RST) -------------
+# --- 6b. remexd silent (SIGSTOP: no FIN, no RST) mid-command, then to a new client
 # The client asks remexd every 2 s and gives it up after 5 unanswered asks
 # (node/link_watch.hpp): CAF's own timeout is off in clients because it
 # dropped connections still in their handshake.
@@ -468,6 +468,17 @@ case_remexd_silent() {
     "$rc $([ "$after" -ge 8000 ] && [ "$after" -lt 16000 ] && echo yes || echo "no (${after} ms)")"
   expect_one_line "silent remexd" "$d/c.err" \
     "remex: broker $B: connection lost; the command's fate is unknown"
+  # A client that comes while it is silent: the kernel accepts its
+  # connection, nobody answers its handshake (node_link.hpp: 20 s).
+  t0=$(now_ms)
+  client "$d" late -- true
+  await "$CLIENT_PID" 40
+  rc=$?
+  after=$(($(cat "$d/late.end" 2>/dev/null || now_ms) - t0))
+  expect_eq "a client connecting to it exits 255 after 20-30 s" "255 yes" \
+    "$rc $([ "$after" -ge 19500 ] && [ "$after" -lt 30000 ] && echo yes || echo "no (${after} ms)")"
+  expect_one_line "connecting to a silent remexd" "$d/late.err" \
+    "remex: broker $B: no answer to the connection in 20 s"
   kill -CONT "$REMEXD_PID"
   # Awake again, remexd finds its requester gone and ends the command.
   wait_gone "$m" 15 && pass "the remote command ends once remexd wakes" ||
