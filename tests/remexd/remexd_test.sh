@@ -73,6 +73,9 @@ remote_running() {
 }
 
 # expect_one_line NAME FILE WANT: FILE holds exactly the line WANT.
+# ms_between MS LO HI: "yes" when LO <= MS < HI, else "no (MS ms)".
+ms_between() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ] && echo yes || echo "no ($1 ms)"; }
+
 expect_one_line() {
   expect_eq "$1: exactly one line on stderr" "$3" "$(cat "$2")"
 }
@@ -380,7 +383,7 @@ case_remexd_killed() {
     i=$((i + 1))
     local after=$(($(cat "$d/$be.end" 2>/dev/null || now_ms) - t0))
     expect_eq "$be: the client exits 255, within 15 s" "255 yes" \
-      "$rc $([ "$after" -lt 15000 ] && echo yes || echo "no (${after} ms)")"
+      "$rc $(ms_between "$after" 0 15000)"
     expect_eq "$be: one line on stderr" 1 "$(wc -l <"$d/$be.err")"
     expect_contains "$be: it names the broker" "remex: broker $B: " "$(cat "$d/$be.err")"
     wait_gone "$m-$be" 5 && pass "$be: the remote command does not survive" ||
@@ -443,7 +446,7 @@ case_remexd_killed_opening() {
   rc=$?
   after=$(($(now_ms) - t0))
   expect_eq "fs ls: the client exits 255, within 15 s" "255 yes" \
-    "$rc $([ "$after" -lt 15000 ] && echo yes || echo "no (${after} ms)")"
+    "$rc $(ms_between "$after" 0 15000)"
   expect_one_line "fs ls" "$d/ls.err" "remex: 127.0.0.1:$SILENT_PORT: broker $B: connection lost"
   stop_silent_listener
 }
@@ -465,7 +468,7 @@ case_remexd_silent() {
   rc=$?
   after=$(($(cat "$d/c.end" 2>/dev/null || now_ms) - t0))
   expect_eq "the client exits 255 after 8-16 s of silence" "255 yes" \
-    "$rc $([ "$after" -ge 8000 ] && [ "$after" -lt 16000 ] && echo yes || echo "no (${after} ms)")"
+    "$rc $(ms_between "$after" 8000 16000)"
   expect_one_line "silent remexd" "$d/c.err" \
     "remex: broker $B: connection lost; the command's fate is unknown"
   # A client that comes while it is silent: the kernel accepts its
@@ -476,7 +479,7 @@ case_remexd_silent() {
   rc=$?
   after=$(($(cat "$d/late.end" 2>/dev/null || now_ms) - t0))
   expect_eq "a client connecting to it exits 255 after 20-30 s" "255 yes" \
-    "$rc $([ "$after" -ge 19500 ] && [ "$after" -lt 30000 ] && echo yes || echo "no (${after} ms)")"
+    "$rc $(ms_between "$after" 19500 30000)"
   expect_one_line "connecting to a silent remexd" "$d/late.err" \
     "remex: broker $B: no answer to the connection in 20 s"
   kill -CONT "$REMEXD_PID"
