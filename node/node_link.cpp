@@ -9,8 +9,6 @@
 #include <caf/actor_system_config.hpp>
 #include <caf/detail/type_list.hpp>
 #include <caf/io/middleman.hpp>
-#include <caf/openssl/manager.hpp>
-#include <caf/openssl/publish.hpp>
 #include <caf/scoped_actor.hpp>
 #include <cerrno>
 #include <chrono>
@@ -19,6 +17,8 @@
 #include <set>
 
 #include "actors/types.hpp"
+#include "node/tls_stream.hpp"
+#include "node/tls_transport.hpp"
 
 namespace remex::node {
 
@@ -37,29 +37,17 @@ void configure_client_link(caf::actor_system_config& cfg,
 
 void configure_link(caf::actor_system_config& cfg, const std::string& cert,
                     const std::string& key, const std::string& ca) {
-  cfg.load<caf::io::middleman>().load<caf::openssl::manager>();
-  // Without it, one connection's TLS error can drop another's
-  // (openssl_error_queue.cpp).
-  if (!openssl_error_queue_guarded())
-    std::fprintf(stderr,
-                 "remex: warning: OpenSSL's error queue is not guarded; "
-                 "links may drop under load\n");
+  cfg.load<caf::io::middleman>().load<tls_transport>();
   actors::add_message_types(cfg);
-  // With a certificate, a key and a CA configured, CAF's OpenSSL session
-  // requires a valid peer certificate on both sides
-  // (SSL_VERIFY_FAIL_IF_NO_PEER_CERT); the token's self-signed certificate
-  // is the only CA, so only holders of the token get past the handshake.
-  // With --tls-*, the CA takes the token's place: one trust root per node.
+  // The transport requires a valid peer certificate on both sides; the
+  // token's self-signed certificate is the only CA, so only holders of the
+  // token get past the handshake. With --tls-*, the CA takes the token's
+  // place: one trust root per node.
   cfg.openssl_certificate = cert;
   cfg.openssl_key = key;
   cfg.openssl_cafile = ca;
-  // Another CAF application on the port is refused by name, and so is a
-  // remex of another wire generation: the number goes up whenever a public
-  // message changes shape (2: the cluster's peer messages, the console's
-  // fields in execution_info; 3: the console's watch, connect_options'
-  // max_connections), which BASP would otherwise only notice while
-  // deserializing.
-  cfg.set("middleman.app-identifiers", std::vector<std::string>{"remex-3"});
+  cfg.set("middleman.app-identifiers",
+          std::vector<std::string>{app_identifier});
   // A peer that vanishes without closing its socket (a cable, a frozen
   // host) is noticed in seconds, and its executions are cancelled.
   cfg.set("middleman.heartbeat-interval",
@@ -96,29 +84,36 @@ std::string tls_files_problem(const std::string& cert, const std::string& key,
 }
 
 caf::actor connector(caf::actor_system& sys) {
-  return caf::actor_cast<caf::actor>(sys.openssl_manager().actor_handle());
+  return caf::actor_cast<caf::actor>(tls_transport::handle(sys));
+}
+
+void on_tls_refusal(void (*sink)(const std::string& line)) {
+  set_tls_refusal_sink(sink);
 }
 
 std::uint16_t publish_broker(caf::actor_system& sys,
                              const actors::broker_actor& broker,
                              const std::string& host, std::uint16_t port,
                              std::string& error) {
-  auto r = caf::openssl::publish(broker, port, host.c_str(), true);
-  if (!r) {
-    error = "cannot listen on " + host + ":" + std::to_string(port) + ": " +
-            sys.render(r.error());
-    return 0;
-  }
-  return *r;
+  caf::scoped_actor self{sys};
+  std::uint16_t bound = 0;
+  self->request(tls_transport::handle(sys), caf::infinite,
+                caf::publish_atom::value, port,
+                caf::actor_cast<caf::strong_actor_ptr>(broker),
+                sys.message_types(broker), host, true)
+      .receive([&](std::uint16_t actual) { bound = actual; },
+               [&](caf::error& e) {
+                 error = "cannot listen on " + host + ":" +
+                         std::to_string(port) + ": " + sys.render(e);
+               });
+  return bound;
 }
 
 void unpublish_broker(caf::actor_system& sys,
                       const actors::broker_actor& broker, std::uint16_t port) {
-  // caf/openssl/unpublish.hpp does not compile in 0.17.6 (it omits the
-  // address): ask the OpenSSL middleman actor directly, and wait, so that
-  // no client connects after this returns.
+  // Waits, so that no client connects after this returns.
   caf::scoped_actor self{sys};
-  self->request(sys.openssl_manager().actor_handle(), caf::infinite,
+  self->request(tls_transport::handle(sys), caf::infinite,
                 caf::unpublish_atom::value, broker.address(), port)
       .receive([] {}, [](caf::error&) {});
 }
@@ -126,11 +121,11 @@ void unpublish_broker(caf::actor_system& sys,
 actors::broker_actor connect_broker(caf::actor_system& sys,
                                     const std::string& host, std::uint16_t port,
                                     std::string& error) {
-  // caf::openssl::remote_actor waits for ever, and a remexd that accepted
-  // the connection but does not answer (stopped, frozen) never fails it.
+  // A remexd that accepted the connection but does not answer (stopped,
+  // frozen) is given up after the deadline.
   caf::scoped_actor self{sys};
   actors::broker_actor broker;
-  self->request(sys.openssl_manager().actor_handle(), connect_deadline,
+  self->request(tls_transport::handle(sys), connect_deadline,
                 caf::connect_atom::value, host, port)
       .receive(
           [&](caf::node_id&, caf::strong_actor_ptr& ptr,

@@ -1,5 +1,6 @@
 // How remex nodes reach each other: CAF's middleman (BASP) over TLS with
-// mutual certificates from the token file (token_file.hpp). A node publishes
+// mutual certificates from the token file (token_file.hpp), carried by
+// tls_transport.hpp. A node publishes
 // its broker's public interface only; a client connects and gets that
 // handle, or one line saying why not.
 #pragma once
@@ -13,11 +14,18 @@
 
 namespace remex::node {
 
-// Loads the middleman and the OpenSSL module and makes every connection of
+// What BASP's handshake names this application: another CAF application on
+// the port is refused by name, and so is a remex of another wire
+// generation. The number goes up whenever a public message changes shape
+// (2: the cluster's peer messages, the console's fields in execution_info;
+// 3: the console's watch, connect_options' max_connections), which BASP
+// would otherwise only notice while deserializing.
+constexpr const char* app_identifier = "remex-3";
+
+// Loads the middleman and the TLS transport and makes every connection of
 // the actor system present and demand the token's certificate. Call before
 // the actor system is made; token_file must be readable
-// (token_file_problem() is empty): OpenSSL failing to load it later would
-// take the process down on an I/O thread.
+// (token_file_problem() is empty), or every connection fails.
 void configure_link(caf::actor_system_config& cfg,
                     const std::string& token_file);
 
@@ -44,17 +52,10 @@ std::string tls_files_problem(const std::string& cert, const std::string& key,
 // (connect_atom, host, port) → (node_id, strong_actor_ptr, set<string>).
 caf::actor connector(caf::actor_system& sys);
 
-// True when this process's TLS calls go through openssl_error_queue.cpp
-// (which empties OpenSSL's error queue before each, working around CAF
-// 0.17.6 dropping healthy connections); configure_link() refers to it so
-// that the file is always linked.
-bool openssl_error_queue_guarded();
-
 // Where a line goes when this process refuses an incoming TLS connection
-// (no certificate, or one not signed by the trusted CA or token), e.g.
-// "refused a connection from 127.0.0.1:5123 (TLS: certificate verify
-// failed)".
-// Called on an I/O thread.
+// (no certificate, one not signed by the trusted CA or token, garbage, or
+// no handshake in time), e.g. "refused a connection from 127.0.0.1:5123
+// (TLS: certificate verify failed)". Called on the multiplexer thread.
 void on_tls_refusal(void (*sink)(const std::string& line));
 
 // Opens host:port for clients and peers. 0 and error set on failure.

@@ -16,6 +16,8 @@
 //                             anonymous and with a sender
 //   guess-kill HOST PORT TOKEN N   the same with exit messages (user_shutdown,
 //                             kill)
+// It is a stock CAF node: libcaf_openssl's transport, not remex's, so the
+// token modes also show that remexd speaks CAF's own TLS and BASP.
 // Prints one line per attempt ("refused: ...", "got: ...", "answered: ...")
 // and exits 0 when remexd let in only what it should (plain/foreign: no
 // handle; token: nothing outside the interface answered with a value, and
@@ -38,6 +40,17 @@ using namespace caf;
 using namespace remex;
 
 namespace {
+
+// What remex's node_link sets, on CAF's OpenSSL module.
+void configure_stock_tls(actor_system_config& cfg, const std::string& token) {
+  cfg.load<io::middleman>().load<openssl::manager>();
+  actors::add_message_types(cfg);
+  cfg.openssl_certificate = token;
+  cfg.openssl_key = token;
+  cfg.openssl_cafile = token;
+  cfg.set("middleman.app-identifiers",
+          std::vector<std::string>{node::app_identifier});
+}
 
 int usage() {
   std::cerr
@@ -260,7 +273,7 @@ int main(int argc, char** argv) {
   if (argc < 5 || (mode != "foreign" && mode != "token" && mode != "kill" &&
                    mode != "guess" && mode != "guess-kill"))
     return usage();
-  node::configure_client_link(cfg, argv[4]);
+  configure_stock_tls(cfg, argv[4]);
   actor_system sys{cfg};
   if (mode == "guess" || mode == "guess-kill")
     return guess(sys, host, port, argc > 5 ? std::stoi(argv[5]) : 200,
