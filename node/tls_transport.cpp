@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
+#include <atomic>
 #include <caf/actor_system_config.hpp>
 #include <caf/detail/socket_guard.hpp>
 #include <caf/io/basp_broker.hpp>
@@ -12,6 +13,7 @@
 #include <caf/io/network/doorman_impl.hpp>
 #include <caf/io/scribe.hpp>
 #include <caf/scoped_actor.hpp>
+#include <cstdint>
 #include <map>
 #include <mutex>
 
@@ -68,11 +70,23 @@ struct tls_context {
   ~tls_context() { SSL_CTX_free(ctx); }
 };
 
+// A handle of its own for every connection, where CAF takes the socket's
+// number: a descriptor is reused as soon as it is closed, and a broker that
+// learns of a closed connection late (a message of the old one still on
+// its way) would otherwise take it for the new one. BASP then dropped the
+// new connection's route: its client saw no answer, no heartbeat, and gave
+// up ("connection lost", a few in 2000 executions under load). Above any
+// descriptor, so it never meets a handle CAF made from one.
+caf::io::connection_handle next_connection_handle() {
+  static std::atomic<std::int64_t> next{std::int64_t{1} << 32};
+  return caf::io::connection_handle::from_int(next++);
+}
+
 class tls_scribe : public caf::io::scribe {
  public:
   tls_scribe(net::default_multiplexer& mpx, net::native_socket fd, SSL* ssl,
              bool accepted, handshake_deadlines& deadlines)
-      : scribe(net::conn_hdl_from_socket(fd)),
+      : scribe(next_connection_handle()),
         stream_(mpx, fd, ssl, accepted, deadlines) {}
 
   void configure_read(caf::io::receive_policy::config config) override {
