@@ -61,8 +61,13 @@ void set_tls_refusal_sink(void (*sink)(const std::string& line)) {
 
 tls_stream::tls_stream(caf::io::network::default_multiplexer& mpx,
                        caf::io::network::native_socket fd, SSL* ssl,
-                       bool accepted, handshake_deadlines& deadlines)
-    : stream(mpx, fd), ssl_(ssl), accepted_(accepted), deadlines_(deadlines) {
+                       bool accepted, handshake_deadlines& deadlines,
+                       caf::io::network::stream_manager* owner)
+    : stream(mpx, fd),
+      ssl_(ssl),
+      accepted_(accepted),
+      deadlines_(deadlines),
+      owner_(owner) {
   SSL_set_fd(ssl_, fd);
   if (accepted_)
     SSL_set_accept_state(ssl_);
@@ -74,11 +79,10 @@ tls_stream::~tls_stream() {
   SSL_free(ssl_);
 }
 
-void tls_stream::launch(caf::io::network::stream_manager* owner) {
-  owner_ = owner;
-  start(owner);
+void tls_stream::launch() {
+  start(owner_);
   // The first step: a client's hello goes out, a server waits for one.
-  force_empty_write(owner);
+  force_empty_write(owner_);
   deadlines_.watch(
       this,
       accepted_
@@ -119,6 +123,9 @@ void tls_stream::handle_event(operation op) {
 }
 
 void tls_stream::removed_from_loop(operation op) {
+  // Letting go of the reader or writer may drop the last reference to the
+  // scribe, and this stream with it: not before this function is done.
+  caf::intrusive_ptr<caf::io::network::stream_manager> keep{owner_};
   // A pause is ours, not the end of writing.
   if (op == operation::write && write_paused_ && !reading_over_) return;
   stream::removed_from_loop(op);

@@ -28,15 +28,17 @@ class handshake_deadlines;
 
 class tls_stream : public caf::io::network::stream {
  public:
-  // Owns ssl, set to the accept or connect state on fd.
+  // Owns ssl, set to the accept or connect state on fd; owner is the
+  // scribe this stream is a member of.
   tls_stream(caf::io::network::default_multiplexer& mpx,
              caf::io::network::native_socket fd, SSL* ssl, bool accepted,
-             handshake_deadlines& deadlines);
+             handshake_deadlines& deadlines,
+             caf::io::network::stream_manager* owner);
 
   ~tls_stream() override;
 
   // Starts reading and the handshake; the deadline runs from here.
-  void launch(caf::io::network::stream_manager* owner);
+  void launch();
 
   void handle_event(caf::io::network::operation op) override;
 
@@ -70,8 +72,7 @@ class tls_stream : public caf::io::network::stream {
   SSL* ssl_;
   bool accepted_;
   handshake_deadlines& deadlines_;
-  // The scribe that owns this stream.
-  caf::io::network::stream_manager* owner_ = nullptr;
+  caf::io::network::stream_manager* owner_;
   bool handshaking_ = true;
   bool failed_ = false;
   // Write interest taken back because TLS waits for the peer; the writer

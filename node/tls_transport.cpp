@@ -87,13 +87,13 @@ class tls_scribe : public caf::io::scribe {
   tls_scribe(net::default_multiplexer& mpx, net::native_socket fd, SSL* ssl,
              bool accepted, handshake_deadlines& deadlines)
       : scribe(next_connection_handle()),
-        stream_(mpx, fd, ssl, accepted, deadlines) {}
+        stream_(mpx, fd, ssl, accepted, deadlines, this) {}
 
   void configure_read(caf::io::receive_policy::config config) override {
     stream_.configure_read(config);
     if (!launched_) {
       launched_ = true;
-      stream_.launch(this);
+      stream_.launch();
     }
   }
 
