@@ -1,8 +1,7 @@
 // How remex nodes reach each other: CAF's middleman (BASP) over TLS with
 // mutual certificates from the token file (token_file.hpp), carried by
-// tls_transport.hpp. A node publishes
-// its broker's public interface only; a client connects and gets that
-// handle, or one line saying why not.
+// tls_transport.hpp. A node publishes its broker's public interface only; a
+// client connects and gets that handle, or one line saying why not.
 #pragma once
 
 #include <caf/fwd.hpp>
