@@ -1,6 +1,9 @@
 #include "actors/channel_relay.hpp"
 
+#include <algorithm>
 #include <caf/send.hpp>
+#include <limits>
+#include <string>
 #include <utility>
 
 namespace remex::actors {
@@ -47,8 +50,23 @@ void channel_relay::on_drained(std::uint32_t s, std::size_t n) {
 }
 
 void channel_relay::on_log(int level, std::string message) {
-  caf::anon_send(supervisor_, log_atom::value, std::int32_t{level},
-                 std::move(message));
+  if (log_budget_.take(log_budget::clock::now()))
+    caf::anon_send(supervisor_, log_atom::value, std::int32_t{level},
+                   std::move(message));
+  else
+    dropped_level_ = std::max(dropped_level_, level);
+  report_dropped_logs(false);
+}
+
+void channel_relay::report_dropped_logs(bool final) {
+  // At the level of the most severe line dropped: where those would not
+  // have shown, neither does this.
+  if (auto n = log_budget_.report(log_budget::clock::now(), final))
+    caf::anon_send(supervisor_, log_atom::value,
+                   std::int32_t{std::exchange(dropped_level_,
+                                              std::numeric_limits<int>::min())},
+                   std::to_string(n) +
+                       " remote log lines dropped (more than 100 a second)");
 }
 
 void channel_relay::on_notice(std::string line) {
@@ -56,6 +74,7 @@ void channel_relay::on_notice(std::string line) {
 }
 
 void channel_relay::on_exit(transport::exit_status status) {
+  report_dropped_logs(true);
   caf::anon_send(supervisor_, exited_atom::value, outcome::from(status));
 }
 

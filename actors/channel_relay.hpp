@@ -5,8 +5,10 @@
 #pragma once
 
 #include <cstdint>
+#include <limits>
 #include <map>
 
+#include "actors/log_budget.hpp"
 #include "actors/signal_forwarder.hpp"
 #include "actors/stream_pump.hpp"
 #include "actors/supervisor.hpp"
@@ -33,6 +35,11 @@ class channel_relay : public transport::channel_listener {
   std::map<std::uint32_t, output_pump_actor> outputs_;
   std::map<std::uint32_t, input_pump_actor> inputs_;
   signal_forwarder_actor forwarder_;
+  // A burst of 1000 lines, then 100 a second.
+  log_budget log_budget_{1000, 100};
+  // The most severe level among the lines dropped since the last report.
+  int dropped_level_ = std::numeric_limits<int>::min();
+  void report_dropped_logs(bool final);
 };
 
 }  // namespace remex::actors

@@ -95,10 +95,22 @@ cases() {
   args=("$flood")
   local peak
   if [ -n "$REMEXD_PID" ]; then
+    local lines0 t0 secs
+    lines0=$(grep -c LLLLLLLLLL "$REMEXD_LOG")
+    t0=$(now_ms)
     watch_rss "$tmp/rss" "$REMEXD_PID"
     hostile "$where" log-flood 0 "flood done" 120 ""
     stop_watch_rss
     peak=$(cat "$tmp/rss")
+    # A burst of 1000 lines, then 100 a second, the rest counted.
+    secs=$((($(now_ms) - t0) / 1000 + 1))
+    local logged=$(($(grep -c LLLLLLLLLL "$REMEXD_LOG") - lines0))
+    echo "# $where: remexd logged $logged of $flood flood lines in ${secs} s"
+    [ "$logged" -le $((1000 + 100 * secs)) ] &&
+      pass "$where log-flood: remexd's log takes a burst and a rate ($logged lines)" ||
+      fail "$where log-flood: remexd logged $logged lines in $secs s"
+    expect_contains "$where log-flood: remexd says how many it dropped" \
+      "remote log lines dropped" "$(cat "$REMEXD_LOG")"
   else
     hostile "$where" log-flood 0 "flood done" 120 ""
     peak=$(cat "$tmp/peak_rss")
