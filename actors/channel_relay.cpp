@@ -65,8 +65,8 @@ void channel_relay::report_dropped_logs(bool final) {
     caf::anon_send(supervisor_, log_atom::value,
                    std::int32_t{std::exchange(dropped_level_,
                                               std::numeric_limits<int>::min())},
-                   std::to_string(n) +
-                       " remote log lines dropped (more than 100 a second)");
+                   std::to_string(n) + " remote log lines dropped (more than " +
+                       std::to_string(log_lines_per_second) + " a second)");
 }
 
 void channel_relay::on_notice(std::string line) {

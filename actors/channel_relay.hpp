@@ -35,8 +35,8 @@ class channel_relay : public transport::channel_listener {
   std::map<std::uint32_t, output_pump_actor> outputs_;
   std::map<std::uint32_t, input_pump_actor> inputs_;
   signal_forwarder_actor forwarder_;
-  // A burst of 1000 lines, then 100 a second.
-  log_budget log_budget_{1000, 100};
+  static constexpr int log_lines_per_second = 100;
+  log_budget log_budget_{1000, log_lines_per_second};
   // The most severe level among the lines dropped since the last report.
   int dropped_level_ = std::numeric_limits<int>::min();
   void report_dropped_logs(bool final);

@@ -83,11 +83,7 @@ void tls_stream::launch() {
   start(owner_);
   // The first step: a client's hello goes out, a server waits for one.
   force_empty_write(owner_);
-  deadlines_.watch(
-      this,
-      accepted_
-          ? std::chrono::steady_clock::duration{accepted_handshake_deadline}
-          : connected_handshake_deadline);
+  deadlines_.watch(this, handshake_deadline());
 }
 
 void tls_stream::handle_event(operation op) {
@@ -141,11 +137,13 @@ void tls_stream::removed_from_loop(operation op) {
 }
 
 void tls_stream::abandon_handshake() {
-  fail("no handshake in " +
-       std::to_string(accepted_ ? accepted_handshake_deadline.count()
-                                : connected_handshake_deadline.count()) +
+  fail("no handshake in " + std::to_string(handshake_deadline().count()) +
        " s");
   handle_event_impl(operation::read, policy_);
+}
+
+std::chrono::seconds tls_stream::handshake_deadline() const {
+  return accepted_ ? accepted_handshake_deadline : connected_handshake_deadline;
 }
 
 tls_stream::step tls_stream::handshake() {

@@ -62,6 +62,7 @@ class tls_stream : public caf::io::network::stream {
 
   enum class step { done, want_read, want_write, failed };
 
+  std::chrono::seconds handshake_deadline() const;
   step handshake();
   step after_failed_call(int rc);
   void pause_writing();

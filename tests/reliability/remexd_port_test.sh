@@ -2,9 +2,9 @@
 # What arrives at remexd's port from strangers: an HTTP request, TLS
 # ClientHellos without a client certificate or with one remexd never issued,
 # and 200 connections at once mixing those with raw bytes and silent
-# half-open ones, and handshakes left waiting. remexd keeps running, logs at most one line per refused
-# peer, gives back the descriptors, and a real client works meanwhile and
-# afterwards. (Single garbage, TLS without a certificate, one silent
+# half-open ones, and handshakes left waiting. remexd keeps running, logs at
+# most one line per refused peer, gives back the descriptors, and a real
+# client works meanwhile and afterwards. (Single garbage, TLS without a certificate, one silent
 # connection and the wrong token are cases of tests/remexd/remexd_test.sh.)
 #
 #   remexd_port_test.sh PATH/TO/remex PATH/TO/remexd

@@ -72,10 +72,10 @@ remote_running() {
   return 1
 }
 
-# expect_one_line NAME FILE WANT: FILE holds exactly the line WANT.
 # ms_between MS LO HI: "yes" when LO <= MS < HI, else "no (MS ms)".
 ms_between() { [ "$1" -ge "$2" ] && [ "$1" -lt "$3" ] && echo yes || echo "no ($1 ms)"; }
 
+# expect_one_line NAME FILE WANT: FILE holds exactly the line WANT.
 expect_one_line() {
   expect_eq "$1: exactly one line on stderr" "$3" "$(cat "$2")"
 }
